@@ -1,0 +1,93 @@
+# kube-ecs. `make help` lists the targets.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT := $(CURDIR)
+BIN := $(ROOT)/bin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/kube-ecs/kube-ecs/internal/version.Version=$(VERSION)
+GO_BUILD := CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)"
+
+CONTROLLER_GEN := $(BIN)/controller-gen
+# envtest reads the control plane binaries from this folder.
+ENVTEST_ASSETS := $(BIN)/k8s
+export KUBEBUILDER_ASSETS := $(ENVTEST_ASSETS)
+
+COMMANDS := manager agent activator kubectl-ecs
+
+##@ General
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  %-14s %s\n", $$1, $$2 } /^##@/ { printf "\n%s\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs and RBAC from the API types and markers.
+	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=kube-ecs-manager paths="./controllers/..." paths="./cmd/manager/..." output:rbac:artifacts:config=config/rbac
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Generate the deepcopy functions of the API types.
+	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths="./api/..."
+
+.PHONY: fmt
+fmt: ## Format the Go code.
+	gofmt -s -w $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.local/*')
+
+.PHONY: vet
+vet: ## Run go vet (including the e2e and bench build tags).
+	go vet ./...
+	go vet -tags e2e ./test/...
+
+.PHONY: verify
+verify: ## Fail when generated files or formatting are stale (regenerates them in place).
+	hack/verify.sh
+
+##@ Build
+
+.PHONY: build
+build: $(addprefix $(BIN)/,$(COMMANDS)) ## Build the manager, agent, activator and kubectl-ecs binaries.
+
+$(BIN)/%: FORCE
+	@mkdir -p $(BIN)
+	$(GO_BUILD) -o $@ ./cmd/$*
+
+.PHONY: FORCE
+FORCE:
+
+##@ Test
+
+.PHONY: test
+test: verify vet envtest-assets ## Run every test: generated-file check, vet, unit and envtest suites.
+	go test ./... -count=1
+
+.PHONY: test-unit
+test-unit: ## Run the tests that need no API server.
+	go test ./internal/... ./cmd/... -count=1
+
+.PHONY: envtest-assets
+envtest-assets: ## Build kube-apiserver, etcd and kubectl from source for envtest (cached in bin/).
+	hack/tools.sh kube-apiserver etcd kubectl
+	@mkdir -p $(ENVTEST_ASSETS)
+	@for t in kube-apiserver etcd kubectl; do ln -sfn ../$$t $(ENVTEST_ASSETS)/$$t; done
+
+$(CONTROLLER_GEN):
+	hack/tools.sh controller-gen
+
+.PHONY: tools
+tools: ## Build every harness tool from source (Kubernetes, etcd, kwok, controller-gen, helm, kind).
+	hack/tools.sh
+
+##@ Local cluster
+
+.PHONY: dev
+dev: ## Start a kwok cluster on 127.0.0.1 with the CRDs, the manager and the samples.
+	hack/dev.sh up
+
+.PHONY: dev-down
+dev-down: ## Stop everything `make dev` started.
+	hack/dev.sh down

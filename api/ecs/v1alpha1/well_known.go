@@ -1,0 +1,60 @@
+package v1alpha1
+
+// Labels, annotations, finalizers and field managers, in one place.
+const (
+	// LabelPrefix is the prefix of every kube-ecs label and annotation.
+	LabelPrefix = "ecs.kube-ecs.io/"
+
+	// ClusterLabel names the Cluster a task's pod, service's children or node belongs to.
+	ClusterLabel = LabelPrefix + "cluster"
+	// TaskLabel names the Task a pod runs.
+	TaskLabel = LabelPrefix + "task"
+	// ServiceLabel names the Service a child belongs to.
+	ServiceLabel = LabelPrefix + "service"
+	// FamilyLabel names the task definition family of a revision or pod.
+	FamilyLabel = LabelPrefix + "family"
+	// RevisionLabel is the task definition revision number of a ControllerRevision or pod.
+	RevisionLabel = LabelPrefix + "revision"
+	// DeploymentIDLabel is the ECS deployment id (digits of ecs-svc/<id>) of a service's pods.
+	DeploymentIDLabel = LabelPrefix + "deployment-id"
+	// LaunchTypeLabel is the launch type of a task's pod.
+	LaunchTypeLabel = LabelPrefix + "launch-type"
+	// CapacityProviderLabel is the capacity provider of a task's pod.
+	CapacityProviderLabel = LabelPrefix + "capacity-provider"
+
+	// StartedByAnnotation is the startedBy of a service's tasks.
+	StartedByAnnotation = LabelPrefix + "started-by"
+	// GroupAnnotation is the group of a task's pod.
+	GroupAnnotation = LabelPrefix + "group"
+	// CapacityProvisionedAnnotation is the Fargate size of a pod, in EKS Fargate's format
+	// ("0.25vCPU 0.5GB").
+	CapacityProvisionedAnnotation = "CapacityProvisioned"
+
+	// ClusterFinalizer blocks a Cluster's deletion while it has services or tasks.
+	ClusterFinalizer = LabelPrefix + "cluster-protection"
+
+	// FieldManager is the server-side apply field manager of every child kube-ecs writes.
+	FieldManager = "kube-ecs"
+
+	// SchedulerName is the scheduler that places EC2 tasks.
+	SchedulerName = "kube-ecs-scheduler"
+
+	// DefaultClusterName is the cluster used when a task or service names none.
+	DefaultClusterName = "default"
+)
+
+// Built-in ECS attributes and the node labels they come from.
+const (
+	AttributeAvailabilityZone = "ecs.availability-zone"
+	AttributeInstanceType     = "ecs.instance-type"
+	AttributeOSType           = "ecs.os-type"
+	AttributeCPUArchitecture  = "ecs.cpu-architecture"
+	AttributeAMIID            = "ecs.ami-id"
+
+	NodeLabelZone         = "topology.kubernetes.io/zone"
+	NodeLabelInstanceType = "node.kubernetes.io/instance-type"
+	NodeLabelOS           = "kubernetes.io/os"
+	NodeLabelArch         = "kubernetes.io/arch"
+	// NodeLabelAMIID is the label kube-ecs reads ecs.ami-id from, when a node has it.
+	NodeLabelAMIID = LabelPrefix + "ami-id"
+)

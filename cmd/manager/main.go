@@ -1,0 +1,119 @@
+// Command manager runs the kube-ecs controllers, the ECS placement scheduler and the App
+// Runner autoscaler, with leader election, metrics and health endpoints.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/kube-ecs/kube-ecs/internal/apicheck"
+	"github.com/kube-ecs/kube-ecs/internal/arn"
+	"github.com/kube-ecs/kube-ecs/internal/scheme"
+	"github.com/kube-ecs/kube-ecs/internal/version"
+)
+
+type options struct {
+	metricsAddr     string
+	probeAddr       string
+	leaderElect     bool
+	leaderElectNS   string
+	scope           arn.Scope
+	skipCRDCheck    bool
+	showVersionOnly bool
+}
+
+func parseFlags(args []string) (options, *zap.Options, error) {
+	var o options
+	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address the metrics endpoint binds to; 0 turns it off.")
+	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz endpoints bind to.")
+	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader so that only one manager replica reconciles at a time.")
+	fs.StringVar(&o.leaderElectNS, "leader-election-namespace", "", "Namespace of the leader election lease (default: the pod's namespace).")
+	fs.StringVar(&o.scope.Region, "region", arn.DefaultRegion, "Region used in the ARNs kube-ecs reports.")
+	fs.StringVar(&o.scope.Account, "account-id", arn.DefaultAccount, "12-digit account id used in the ARNs kube-ecs reports.")
+	fs.BoolVar(&o.skipCRDCheck, "skip-crd-check", false, "Start even when the API server does not serve the kube-ecs CRDs.")
+	fs.BoolVar(&o.showVersionOnly, "version", false, "Print the version and exit.")
+	// --kubeconfig is registered on the global flag set by controller-runtime.
+	if f := flag.CommandLine.Lookup("kubeconfig"); f != nil {
+		fs.Var(f.Value, f.Name, f.Usage)
+	}
+	zo := &zap.Options{}
+	zo.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return o, nil, err
+	}
+	if fs.NArg() > 0 {
+		return o, nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if err := o.scope.Validate(); err != nil {
+		return o, nil, err
+	}
+	return o, zo, nil
+}
+
+func main() {
+	o, zo, err := parseFlags(os.Args[1:])
+	if err != nil {
+		if err == flag.ErrHelp {
+			os.Exit(0)
+		}
+		fmt.Fprintf(os.Stderr, "manager: %v\n", err)
+		os.Exit(2)
+	}
+	if o.showVersionOnly {
+		fmt.Println(version.Version)
+		return
+	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(zo)))
+	klog.SetLogger(ctrl.Log)
+	log := ctrl.Log.WithName("setup")
+
+	if err := run(o); err != nil {
+		log.Error(err, "manager stopped")
+		os.Exit(1)
+	}
+}
+
+func run(o options) error {
+	log := ctrl.Log.WithName("setup")
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("loading the kubeconfig (set --kubeconfig or KUBECONFIG, or run in a pod): %w", err)
+	}
+	if !o.skipCRDCheck {
+		if err := apicheck.CRDsInstalled(cfg); err != nil {
+			return err
+		}
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  scheme.New(),
+		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
+		HealthProbeBindAddress:  o.probeAddr,
+		LeaderElection:          o.leaderElect,
+		LeaderElectionID:        "kube-ecs-manager.kube-ecs.io",
+		LeaderElectionNamespace: o.leaderElectNS,
+		// The manager exits when it loses the lease so that a replacement starts clean.
+		LeaderElectionReleaseOnCancel: true,
+	})
+	if err != nil {
+		return fmt.Errorf("creating the controller manager: %w", err)
+	}
+	if err := setupControllers(mgr, o); err != nil {
+		return err
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding the health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding the readiness check: %w", err)
+	}
+	log.Info("Starting manager", "version", version.Version, "region", o.scope.Region, "account", o.scope.Account)
+	return mgr.Start(ctrl.SetupSignalHandler())
+}

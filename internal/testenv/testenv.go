@@ -1,0 +1,124 @@
+// Package testenv starts a real kube-apiserver and etcd (controller-runtime's envtest, with
+// the binaries hack/tools.sh builds from source) with the kube-ecs CRDs installed, for the
+// integration suites. It never downloads anything.
+package testenv
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/kube-ecs/kube-ecs/internal/scheme"
+)
+
+// Env is a running API server with the kube-ecs CRDs.
+type Env struct {
+	// Config reaches the API server as a cluster admin.
+	Config *rest.Config
+	// Client is a controller-runtime client with the kube-ecs scheme.
+	Client client.Client
+	// Kubeconfig is the path of a kubeconfig file for kubectl.
+	Kubeconfig string
+	// Root is the repository root.
+	Root string
+
+	env *envtest.Environment
+	dir string
+}
+
+// Root returns the repository root (the folder holding go.mod).
+func Root() (string, error) {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "", errors.New("cannot locate the testenv package source")
+	}
+	dir := filepath.Dir(file)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above " + filepath.Dir(file))
+		}
+		dir = parent
+	}
+}
+
+// Start starts etcd and kube-apiserver and installs the CRDs from config/crd/bases.
+// The binaries come from $KUBEBUILDER_ASSETS, else bin/k8s (make envtest-assets).
+func Start() (*Env, error) {
+	root, err := Root()
+	if err != nil {
+		return nil, err
+	}
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		assets = filepath.Join(root, "bin", "k8s")
+	}
+	for _, b := range []string{"kube-apiserver", "etcd"} {
+		if _, err := os.Stat(filepath.Join(assets, b)); err != nil {
+			return nil, fmt.Errorf("%s not found in %s: run `make envtest-assets` (it builds the control plane from source): %w", b, assets, err)
+		}
+	}
+	e := &Env{Root: root, env: &envtest.Environment{
+		BinaryAssetsDirectory: assets,
+		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+		Scheme:                scheme.New(),
+	}}
+	cfg, err := e.env.Start()
+	if err != nil {
+		return nil, fmt.Errorf("starting envtest: %w", err)
+	}
+	e.Config = cfg
+	if e.Client, err = client.New(cfg, client.Options{Scheme: e.env.Scheme}); err != nil {
+		_ = e.Stop()
+		return nil, fmt.Errorf("creating a client: %w", err)
+	}
+	if err := e.writeKubeconfig(); err != nil {
+		_ = e.Stop()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Env) writeKubeconfig() error {
+	user, err := e.env.AddUser(envtest.User{Name: "test-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return fmt.Errorf("adding a kubeconfig user: %w", err)
+	}
+	data, err := user.KubeConfig()
+	if err != nil {
+		return fmt.Errorf("rendering the kubeconfig: %w", err)
+	}
+	if e.dir, err = os.MkdirTemp("", "kube-ecs-envtest-"); err != nil {
+		return err
+	}
+	e.Kubeconfig = filepath.Join(e.dir, "kubeconfig")
+	return os.WriteFile(e.Kubeconfig, data, 0o600)
+}
+
+// Kubectl returns the path of the kubectl to drive the API server with: bin/kubectl
+// (built by hack/tools.sh), else the one on PATH.
+func (e *Env) Kubectl() string {
+	p := filepath.Join(e.Root, "bin", "kubectl")
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return "kubectl"
+}
+
+// Stop stops the API server and etcd and removes the kubeconfig.
+func (e *Env) Stop() error {
+	if e.dir != "" {
+		_ = os.RemoveAll(e.dir)
+	}
+	return e.env.Stop()
+}
