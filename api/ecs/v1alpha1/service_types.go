@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // SchedulingStrategy is REPLICA or DAEMON.
@@ -277,6 +278,25 @@ type ServiceSpec struct {
 	// availabilityZoneRebalancing is ENABLED or DISABLED.
 	// +optional
 	AvailabilityZoneRebalancing AvailabilityZoneRebalancing `json:"availabilityZoneRebalancing,omitempty"`
+	// serviceConnectConfiguration is accepted as ECS writes it and recorded; Service
+	// Connect is not emulated (use the Kubernetes Service kube-ecs creates).
+	// +optional
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:validation:Type=object
+	ServiceConnectConfiguration *runtime.RawExtension `json:"serviceConnectConfiguration,omitempty"`
+	// volumeConfigurations (EBS volumes configured at launch) are accepted and recorded.
+	// +optional
+	// +kubebuilder:validation:MaxItems=1
+	// +kubebuilder:validation:items:Type=object
+	// +kubebuilder:validation:items:XPreserveUnknownFields
+	VolumeConfigurations []runtime.RawExtension `json:"volumeConfigurations,omitempty"`
+	// vpcLatticeConfigurations are accepted and recorded.
+	// +optional
+	// +kubebuilder:validation:MaxItems=5
+	// +kubebuilder:validation:items:Type=object
+	// +kubebuilder:validation:items:XPreserveUnknownFields
+	VpcLatticeConfigurations []runtime.RawExtension `json:"vpcLatticeConfigurations,omitempty"`
 }
 
 // Deployment is one ECS deployment of a service: a task definition revision rolled out.
