@@ -318,7 +318,7 @@ down() {
     p=${p#/proc/}
     [[ $p == "$$" || $p == "$BASHPID" ]] && continue
     case $(pid_cmdline "$p") in
-    *"$DEV/"* | "$BIN/manager "*) left+=" $p" ;;
+    *"$KWOK_WORKDIR/"* | "$BIN/manager "*"$KUBECONFIG_FILE"*) left+=" $p" ;;
     esac
   done
   if [[ -n $left ]]; then

@@ -360,3 +360,36 @@ func TestInvalidUpdatesRejected(t *testing.T) {
 		})
 	}
 }
+
+// TestValidVariationsAccepted guards against rules that reject what ECS accepts.
+func TestValidVariationsAccepted(t *testing.T) {
+	ns := newNamespace(t)
+	tests := []struct{ name, base, patch string }{
+		{"Fargate 0.25 vCPU with 0.5 GB", "td-fargate", `{spec: {cpu: "0.25 vCPU", memory: "0.5 GB"}}`},
+		{"Fargate 1 vCPU with 2GB", "td-fargate", `{spec: {cpu: "1 vCPU", memory: "2GB"}}`},
+		{"Fargate 4 vCPU with 30 GiB", "td-fargate", `{spec: {cpu: "4096", memory: "30720"}}`},
+		{"Fargate 16 vCPU with 120 GiB", "td-fargate", `{spec: {cpu: "16384", memory: "122880"}}`},
+		{"Fargate and EC2 with scratch host volume", "td-fargate", `{spec: {requiresCompatibilities: [FARGATE, EC2], volumes: [{name: tmp, host: {}}]}}`},
+		{"awsvpc hostPort equal to containerPort", "td-fargate", `{spec: {containerDefinitions: [{name: api, image: a, portMappings: [{containerPort: 8080, hostPort: 8080}]}]}}`},
+		{"EC2 cpu in vCPU without Fargate table", "td-ec2", `{spec: {cpu: "3 vCPU", memory: "5 GB"}}`},
+		{"COMPLETE on a non-essential container", "td-ec2", `{spec: {containerDefinitions: [{name: app, image: a, memory: 64, dependsOn: [{containerName: init, condition: COMPLETE}]}, {name: init, image: b, memory: 64, essential: false}]}}`},
+		{"task-level memory instead of container memory", "td-ec2", `{spec: {memory: "512", containerDefinitions: [{name: app, image: a}]}}`},
+		{"daemon service", "service", `{spec: {schedulingStrategy: DAEMON, desiredCount: null, deploymentConfiguration: {maximumPercent: 100, minimumHealthyPercent: 0}}}`},
+		{"task with a capacity provider strategy", "task", `{spec: {launchType: null, capacityProviderStrategy: [{capacityProvider: FARGATE, base: 1, weight: 1}, {capacityProvider: FARGATE_SPOT, weight: 4}]}}`},
+		{"App Runner 4 vCPU with 12 GB", "apprunner", `{spec: {instanceConfiguration: {cpu: "4096", memory: "12288"}}}`},
+		{"App Runner code repository", "apprunner", `{spec: {sourceConfiguration: {imageRepository: null, codeRepository: {repositoryUrl: "https://github.com/a/b", sourceCodeVersion: {type: BRANCH, value: main}}}}}`},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			obj := manifest(t, tc.base, tc.patch, ns)
+			obj.SetName(obj.GetName() + "-" + string(rune('a'+i)))
+			if tc.base == "td-ec2" || tc.base == "td-fargate" {
+				spec := obj.Object["spec"].(map[string]any)
+				delete(spec, "family")
+			}
+			if err := env.Client.Create(context.Background(), obj); err != nil {
+				t.Fatalf("rejected: %v", err)
+			}
+		})
+	}
+}
