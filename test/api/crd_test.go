@@ -6,6 +6,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery"
+
+	"github.com/kube-ecs/kube-ecs/internal/apicheck"
 )
 
 // TestKindsServed checks every kind is served, in the ecs category, with its short names,
@@ -48,5 +50,12 @@ func TestKindsServed(t *testing.T) {
 				t.Errorf("%s short names = %v, want %s", plural, r.ShortNames, s)
 			}
 		}
+	}
+}
+
+// TestAPICheck is what the manager and agent run at start-up: it must find every kind.
+func TestAPICheck(t *testing.T) {
+	if err := apicheck.CRDsInstalled(env.Config); err != nil {
+		t.Fatal(err)
 	}
 }

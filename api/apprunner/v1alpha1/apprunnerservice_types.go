@@ -63,7 +63,7 @@ type ImageConfiguration struct {
 	// +kubebuilder:validation:MaxProperties=200
 	RuntimeEnvironmentVariables map[string]string `json:"runtimeEnvironmentVariables,omitempty"`
 	// runtimeEnvironmentSecrets of the instances: a Kubernetes Secret key as
-	// "<secret-name>:<key>", or an ARN mapped as described in docs/app-runner.md.
+	// "<secret-name>:<key>", or an ARN mapped as described in docs/api.md.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=200
 	RuntimeEnvironmentSecrets map[string]string `json:"runtimeEnvironmentSecrets,omitempty"`
@@ -189,7 +189,7 @@ type SourceConfiguration struct {
 }
 
 // InstanceConfiguration is the size of each instance.
-// +kubebuilder:validation:XValidation:rule="!has(self.cpu) || !has(self.memory) || !self.cpu.matches('^([0-9]+|[0-9]+([.][0-9]+)? ?[vV][cC][pP][uU])$') || !self.memory.matches('^([0-9]+|[0-9]+([.][0-9]+)? ?[gG][bB])$') || ((self.cpu.matches('^[0-9]+$') ? int(self.cpu) : int(double(self.cpu.lowerAscii().replace('vcpu', ”).trim()) * 1024.0)) in [256, 512, 1024, 2048, 4096] && (self.memory.matches('^[0-9]+$') ? int(self.memory) : int(double(self.memory.lowerAscii().replace('gb', ”).trim()) * 1024.0)) in {256: [512, 1024], 512: [1024], 1024: [2048, 3072, 4096], 2048: [4096, 6144], 4096: [8192, 10240, 12288]}[(self.cpu.matches('^[0-9]+$') ? int(self.cpu) : int(double(self.cpu.lowerAscii().replace('vcpu', ”).trim()) * 1024.0))])",messageExpression="\"instance cpu \" + self.cpu + \" with memory \" + self.memory + \" is not a valid App Runner pair. Valid pairs: 0.25 vCPU with 0.5 or 1 GB; 0.5 vCPU with 1 GB; 1 vCPU with 2, 3 or 4 GB; 2 vCPU with 4 or 6 GB; 4 vCPU with 8, 10 or 12 GB.\""
+// +kubebuilder:validation:XValidation:rule="!has(self.cpu) || !has(self.memory) || !self.cpu.matches('^([0-9]+|[0-9]+([.][0-9]+)? ?[vV][cC][pP][uU])$') || !self.memory.matches('^([0-9]+|[0-9]+([.][0-9]+)? ?[gG][bB])$') || ((self.cpu.matches('^[0-9]+$') ? int(self.cpu) : int(double(self.cpu.lowerAscii().replace('vcpu', ' ').trim()) * 1024.0)) in [256, 512, 1024, 2048, 4096] && (self.memory.matches('^[0-9]+$') ? int(self.memory) : int(double(self.memory.lowerAscii().replace('gb', ' ').trim()) * 1024.0)) in {256: [512, 1024], 512: [1024], 1024: [2048, 3072, 4096], 2048: [4096, 6144], 4096: [8192, 10240, 12288]}[(self.cpu.matches('^[0-9]+$') ? int(self.cpu) : int(double(self.cpu.lowerAscii().replace('vcpu', ' ').trim()) * 1024.0))])",messageExpression="\"instance cpu \" + self.cpu + \" with memory \" + self.memory + \" is not a valid App Runner pair. Valid pairs: 0.25 vCPU with 0.5 or 1 GB; 0.5 vCPU with 1 GB; 1 vCPU with 2, 3 or 4 GB; 2 vCPU with 4 or 6 GB; 4 vCPU with 8, 10 or 12 GB.\""
 type InstanceConfiguration struct {
 	// cpu of each instance: 256|512|1024|2048|4096 or (0.25|0.5|1|2|4) vCPU (default 1 vCPU).
 	// +optional

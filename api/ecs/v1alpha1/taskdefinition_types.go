@@ -141,7 +141,7 @@ type HealthCheck struct {
 
 // Secret injects a secret into a container as an environment variable. valueFrom names a
 // Kubernetes Secret key as "<secret-name>:<key>"; a Secrets Manager or SSM Parameter Store
-// ARN is mapped to a Secret as described in docs/task-definitions.md.
+// ARN is mapped to a Secret as described in docs/api.md.
 type Secret struct {
 	// name of the environment variable.
 	// +required
@@ -592,7 +592,7 @@ type EFSAuthorizationConfig struct {
 }
 
 // EFSVolumeConfiguration is an Amazon EFS volume (mapped to a PersistentVolumeClaim named by
-// fileSystemId; see docs/task-definitions.md).
+// fileSystemId; see docs/api.md).
 type EFSVolumeConfiguration struct {
 	// fileSystemId of the file system.
 	// +required
@@ -754,8 +754,8 @@ type Attribute struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || (has(self.networkMode) && self.networkMode == 'awsvpc')",message="Fargate only supports network mode 'awsvpc'."
 // +kubebuilder:validation:XValidation:rule="!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || has(self.cpu)",message="Fargate requires that 'cpu' be defined at the task level."
 // +kubebuilder:validation:XValidation:rule="!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || has(self.memory)",message="Fargate requires that 'memory' be defined at the task level."
-// +kubebuilder:validation:XValidation:rule="!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || !has(self.cpu) || !self.cpu.matches('^([0-9]+|[0-9]+([.][0-9]+)? ?[vV][cC][pP][uU])$') || (self.cpu.matches('^[0-9]+$') ? int(self.cpu) : int(double(self.cpu.lowerAscii().replace('vcpu', ”).trim()) * 1024.0)) in [256, 512, 1024, 2048, 4096, 8192, 16384]",messageExpression="\"Invalid 'cpu' setting for task. Fargate task cpu must be 256, 512, 1024, 2048, 4096, 8192 or 16384 units (0.25, 0.5, 1, 2, 4, 8 or 16 vCPU), not \" + self.cpu + \".\""
-// +kubebuilder:validation:XValidation:rule="!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || !has(self.cpu) || !has(self.memory) || !self.cpu.matches('^([0-9]+|[0-9]+([.][0-9]+)? ?[vV][cC][pP][uU])$') || !self.memory.matches('^([0-9]+|[0-9]+([.][0-9]+)? ?[gG][bB])$') || !((self.cpu.matches('^[0-9]+$') ? int(self.cpu) : int(double(self.cpu.lowerAscii().replace('vcpu', ”).trim()) * 1024.0)) in [256, 512, 1024, 2048, 4096, 8192, 16384]) || (self.memory.matches('^[0-9]+$') ? int(self.memory) : int(double(self.memory.lowerAscii().replace('gb', ”).trim()) * 1024.0)) in {256: [512, 1024, 2048], 512: [1024, 2048, 3072, 4096], 1024: [2048, 3072, 4096, 5120, 6144, 7168, 8192], 2048: [4096, 5120, 6144, 7168, 8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384], 4096: [8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384, 17408, 18432, 19456, 20480, 21504, 22528, 23552, 24576, 25600, 26624, 27648, 28672, 29696, 30720], 8192: [16384, 20480, 24576, 28672, 32768, 36864, 40960, 45056, 49152, 53248, 57344, 61440], 16384: [32768, 40960, 49152, 57344, 65536, 73728, 81920, 90112, 98304, 106496, 114688, 122880]}[(self.cpu.matches('^[0-9]+$') ? int(self.cpu) : int(double(self.cpu.lowerAscii().replace('vcpu', ”).trim()) * 1024.0))]",messageExpression="\"Invalid 'memory' setting for task. No Fargate configuration exists for cpu \" + self.cpu + \" and memory \" + self.memory + \". Valid memory (MiB) by cpu: 256: 512, 1024, 2048; 512: 1024-4096; 1024: 2048-8192; 2048: 4096-16384; 4096: 8192-30720 (steps of 1024); 8192: 16384-61440 (steps of 4096); 16384: 32768-122880 (steps of 8192).\""
+// +kubebuilder:validation:XValidation:rule="!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || !has(self.cpu) || !self.cpu.matches('^([0-9]+|[0-9]+([.][0-9]+)? ?[vV][cC][pP][uU])$') || (self.cpu.matches('^[0-9]+$') ? int(self.cpu) : int(double(self.cpu.lowerAscii().replace('vcpu', ' ').trim()) * 1024.0)) in [256, 512, 1024, 2048, 4096, 8192, 16384]",messageExpression="\"Invalid 'cpu' setting for task. Fargate task cpu must be 256, 512, 1024, 2048, 4096, 8192 or 16384 units (0.25, 0.5, 1, 2, 4, 8 or 16 vCPU), not \" + self.cpu + \".\""
+// +kubebuilder:validation:XValidation:rule="!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || !has(self.cpu) || !has(self.memory) || !self.cpu.matches('^([0-9]+|[0-9]+([.][0-9]+)? ?[vV][cC][pP][uU])$') || !self.memory.matches('^([0-9]+|[0-9]+([.][0-9]+)? ?[gG][bB])$') || !((self.cpu.matches('^[0-9]+$') ? int(self.cpu) : int(double(self.cpu.lowerAscii().replace('vcpu', ' ').trim()) * 1024.0)) in [256, 512, 1024, 2048, 4096, 8192, 16384]) || (self.memory.matches('^[0-9]+$') ? int(self.memory) : int(double(self.memory.lowerAscii().replace('gb', ' ').trim()) * 1024.0)) in {256: [512, 1024, 2048], 512: [1024, 2048, 3072, 4096], 1024: [2048, 3072, 4096, 5120, 6144, 7168, 8192], 2048: [4096, 5120, 6144, 7168, 8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384], 4096: [8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384, 17408, 18432, 19456, 20480, 21504, 22528, 23552, 24576, 25600, 26624, 27648, 28672, 29696, 30720], 8192: [16384, 20480, 24576, 28672, 32768, 36864, 40960, 45056, 49152, 53248, 57344, 61440], 16384: [32768, 40960, 49152, 57344, 65536, 73728, 81920, 90112, 98304, 106496, 114688, 122880]}[(self.cpu.matches('^[0-9]+$') ? int(self.cpu) : int(double(self.cpu.lowerAscii().replace('vcpu', ' ').trim()) * 1024.0))]",messageExpression="\"Invalid 'memory' setting for task. No Fargate configuration exists for cpu \" + self.cpu + \" and memory \" + self.memory + \". Valid memory (MiB) by cpu: 256: 512, 1024, 2048; 512: 1024-4096; 1024: 2048-8192; 2048: 4096-16384; 4096: 8192-30720 (steps of 1024); 8192: 16384-61440 (steps of 4096); 16384: 32768-122880 (steps of 8192).\""
 // +kubebuilder:validation:XValidation:rule="!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || self.containerDefinitions.all(c, !has(c.privileged) || !c.privileged)",message="Fargate does not support privileged containers: remove privileged: true"
 // +kubebuilder:validation:XValidation:rule="!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || !has(self.volumes) || self.volumes.all(v, !has(v.host) || !has(v.host.sourcePath))",message="Fargate does not support host volumes with a sourcePath; omit sourcePath for task-scoped scratch space"
 // +kubebuilder:validation:XValidation:rule="!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || !has(self.placementConstraints) || size(self.placementConstraints) == 0",message="Fargate does not support placement constraints"
@@ -769,7 +769,7 @@ type TaskDefinitionSpec struct {
 	// +kubebuilder:validation:MaxLength=255
 	Family string `json:"family,omitempty"`
 	// taskRoleArn is the IAM role the task's containers assume (recorded; map it to a
-	// ServiceAccount with kube-ecs.io/service-account, see docs/task-definitions.md).
+	// ServiceAccount as described in docs/api.md).
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
 	TaskRoleArn string `json:"taskRoleArn,omitempty"`

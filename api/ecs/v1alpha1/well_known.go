@@ -26,6 +26,12 @@ const (
 	StartedByAnnotation = LabelPrefix + "started-by"
 	// GroupAnnotation is the group of a task's pod.
 	GroupAnnotation = LabelPrefix + "group"
+	// ECSNameAnnotation keeps the original ECS name (family, service or cluster) when it is
+	// not a valid Kubernetes name and kubectl ecs import converted it.
+	ECSNameAnnotation = LabelPrefix + "ecs-name"
+	// ServiceAccountAnnotation on a TaskDefinition names the ServiceAccount its tasks run as
+	// (kube-ecs's form of taskRoleArn).
+	ServiceAccountAnnotation = LabelPrefix + "service-account"
 	// CapacityProvisionedAnnotation is the Fargate size of a pod, in EKS Fargate's format
 	// ("0.25vCPU 0.5GB").
 	CapacityProvisionedAnnotation = "CapacityProvisioned"
