@@ -19,6 +19,10 @@ DEV=$ROOT/.local/dev
 CLUSTER=kube-ecs-dev
 # kwokctl keeps its clusters, logs, pids and cache under KWOK_WORKDIR (default ~/.kwok).
 export KWOK_WORKDIR=$DEV/kwok
+# kwokctl has no flag for kubectl; its default is a download URL (used by `kwokctl kubectl`).
+export KWOK_KUBECTL_BINARY=$BIN/kubectl
+# kubectl's discovery cache (default ~/.kube/cache) stays here too.
+export KUBECACHEDIR=$DEV/kube-cache
 CLUSTER_DIR=$KWOK_WORKDIR/clusters/$CLUSTER
 KUBECONFIG_FILE=$DEV/kubeconfig
 MANAGER_PID_FILE=$DEV/manager.pid
@@ -143,7 +147,7 @@ stop_manager() {
     info "stopping the manager (pid $pid)"
     stop_pid "$pid" manager || fail "could not stop the manager (pid $pid)"
   elif [[ -f $MANAGER_PID_FILE ]]; then
-    info "manager (pid $(<"$MANAGER_PID_FILE")) is not running"
+    info "no manager running (stale pid file: pid $(<"$MANAGER_PID_FILE") is not bin/manager)"
   fi
   rm -f "$MANAGER_PID_FILE" "$MANAGER_ENV"
 }
