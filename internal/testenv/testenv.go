@@ -75,6 +75,9 @@ func Start() (*Env, error) {
 	}}
 	cfg, err := e.env.Start()
 	if err != nil {
+		// Start may fail after etcd and kube-apiserver run (a CRD the server refuses, say):
+		// stop them so that no process outlives the test.
+		_ = e.env.Stop()
 		return nil, fmt.Errorf("starting envtest: %w", err)
 	}
 	e.Config = cfg
