@@ -222,6 +222,11 @@ var invalidCases = []invalidCase{
 	{"service name differs from the object name", "service", `{spec: {serviceName: api}}`, "spec.serviceName must equal metadata.name"},
 	{"two service registries", "service", `{spec: {serviceRegistries: [{registryArn: a}, {registryArn: b}]}}`, "must have at most 1 item"},
 
+	{"service named with a leading digit", "service", `{metadata: {name: 2048-game}}`, "a service name (metadata.name) must be a DNS-1035 label"},
+	{"family longer than 63 characters", "td-fargate", `{metadata: {name: a-family-name-that-is-far-too-long-to-be-a-label-value-on-its-pods}}`,
+		"a task definition family (metadata.name) can have at most 63 characters"},
+	{"App Runner service name shorter than 4", "apprunner", `{metadata: {name: api}}`, "an App Runner service name (metadata.name) must have 4 to 40"},
+
 	// Clusters and container instances.
 	{"default strategy with an unassociated provider", "cluster", `{spec: {defaultCapacityProviderStrategy: [{capacityProvider: other, weight: 1}]}}`,
 		"The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster."},

@@ -340,7 +340,6 @@ type AppRunnerServiceSpec struct {
 	// +optional
 	// +kubebuilder:validation:MinLength=4
 	// +kubebuilder:validation:MaxLength=40
-	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9][A-Za-z0-9-_]{3,39}$`
 	ServiceName string `json:"serviceName,omitempty"`
 	// sourceConfiguration is the image (or code) to run.
 	// +required
@@ -448,6 +447,7 @@ type AppRunnerServiceStatus struct {
 // +kubebuilder:printcolumn:name="Provisioned",type=integer,JSONPath=`.status.provisionedInstances`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="!has(self.spec.serviceName) || self.spec.serviceName == self.metadata.name",message="spec.serviceName must equal metadata.name: an AppRunnerService object is one App Runner service, named by metadata.name"
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 40 && self.metadata.name.matches('^[a-z][-a-z0-9]{3,39}$') && !self.metadata.name.endsWith('-')",message="an App Runner service name (metadata.name) must have 4 to 40 lower-case letters, digits and '-', start with a letter and not end with '-' (App Runner's limit, and kube-ecs creates a Kubernetes Service of that name)"
 type AppRunnerService struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -404,6 +404,7 @@ type ServiceStatus struct {
 // +kubebuilder:printcolumn:name="Task Definition",type=string,JSONPath=`.spec.taskDefinition`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="!has(self.spec.serviceName) || self.spec.serviceName == self.metadata.name",message="spec.serviceName must equal metadata.name: a Service object is one ECS service, named by metadata.name"
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="a service name (metadata.name) must be a DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 63 characters, because kube-ecs creates a Kubernetes Service of that name"
 type Service struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -941,6 +941,7 @@ type TaskDefinitionStatus struct {
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="!has(self.spec.family) || self.spec.family == self.metadata.name",message="spec.family must equal metadata.name: a TaskDefinition object is one family, named by metadata.name (kubectl ecs import sets both)"
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="a task definition family (metadata.name) can have at most 63 characters: it is a label value on the family's revisions and pods"
 type TaskDefinition struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
