@@ -39,6 +39,9 @@ const (
 	TaskDefinitionNotFoundReason = "TaskDefinitionNotFound"
 	// TaskDefinitionInactiveReason: the referenced revision is INACTIVE.
 	TaskDefinitionInactiveReason = "TaskDefinitionInactive"
+	// TaskDefinitionInvalidReason: the revision cannot be turned into a pod (for example an
+	// override names a container the task definition does not have).
+	TaskDefinitionInvalidReason = "TaskDefinitionInvalid"
 	// ClusterNotFoundReason: the referenced cluster does not exist (ClusterNotFoundException).
 	ClusterNotFoundReason = "ClusterNotFound"
 
@@ -46,8 +49,16 @@ const (
 	PlacementFailedReason = "PlacementFailed"
 	// ScheduledReason: the task's pod is bound to a node.
 	ScheduledReason = "Scheduled"
+	// PendingReason: the task's pod waits to be scheduled or started.
+	PendingReason = "Pending"
+	// RunningReason: the task is RUNNING.
+	RunningReason = "Running"
 	// TaskStoppedReason: the task is STOPPED.
 	TaskStoppedReason = "TaskStopped"
+	// HealthyReason: every essential container with a health check is HEALTHY.
+	HealthyReason = "Healthy"
+	// HealthUnknownReason: no essential container has a health check, or none has reported.
+	HealthUnknownReason = "HealthUnknown"
 	// HealthCheckFailingReason: an essential container's health check fails.
 	HealthCheckFailingReason = "HealthCheckFailing"
 
