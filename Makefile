@@ -40,7 +40,7 @@ fmt: ## Format the Go code.
 
 .PHONY: vet
 vet: ## Run go vet (including the e2e and bench build tags).
-	go vet ./...
+	go vet -tags envtest ./...
 	go vet -tags e2e ./test/...
 
 .PHONY: verify
@@ -62,8 +62,8 @@ FORCE:
 ##@ Test
 
 .PHONY: test
-test: verify vet envtest-assets ## Run every test: generated-file check, vet, unit and envtest suites.
-	go test ./... -count=1
+test: verify vet envtest-assets ## Run every test: generated-file check, vet, unit and envtest suites (-tags envtest).
+	go test -tags envtest ./... -count=1
 
 .PHONY: test-unit
 test-unit: ## Run the tests that need no API server.

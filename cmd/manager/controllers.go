@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
+
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"github.com/kube-ecs/kube-ecs/controllers/task"
 	"github.com/kube-ecs/kube-ecs/controllers/taskdefinition"
 )
 
@@ -11,12 +14,23 @@ import (
 const eventSource = "kube-ecs"
 
 // setupControllers registers every controller with the manager.
-func setupControllers(mgr ctrl.Manager, o options) error {
-	return (&taskdefinition.Reconciler{
+func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
+	recorder := mgr.GetEventRecorder(eventSource)
+	if err := (&taskdefinition.Reconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
 		Scope:     o.scope,
 		Clock:     clock.RealClock{},
-		Recorder:  mgr.GetEventRecorder(eventSource),
-	}).SetupWithManager(mgr)
+		Recorder:  recorder,
+	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	return (&task.Reconciler{
+		Client:    mgr.GetClient(),
+		Scope:     o.scope,
+		Clock:     clock.RealClock{},
+		Recorder:  recorder,
+		Pools:     task.DefaultPools(),
+		Retention: o.taskRetention,
+	}).SetupWithManager(ctx, mgr)
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -14,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/kube-ecs/kube-ecs/controllers/task"
 	"github.com/kube-ecs/kube-ecs/internal/apicheck"
 	"github.com/kube-ecs/kube-ecs/internal/arn"
 	"github.com/kube-ecs/kube-ecs/internal/scheme"
@@ -28,6 +30,7 @@ type options struct {
 	scope           arn.Scope
 	skipCRDCheck    bool
 	showVersionOnly bool
+	taskRetention   time.Duration
 }
 
 func parseFlags(args []string) (options, *zap.Options, error) {
@@ -39,6 +42,7 @@ func parseFlags(args []string) (options, *zap.Options, error) {
 	fs.StringVar(&o.leaderElectNS, "leader-election-namespace", "", "Namespace of the leader election lease (default: the pod's namespace).")
 	fs.StringVar(&o.scope.Region, "region", arn.DefaultRegion, "Region used in the ARNs kube-ecs reports.")
 	fs.StringVar(&o.scope.Account, "account-id", arn.DefaultAccount, "12-digit account id used in the ARNs kube-ecs reports.")
+	fs.DurationVar(&o.taskRetention, "stopped-task-retention", task.DefaultRetention, "How long a STOPPED task stays visible before it is deleted.")
 	fs.BoolVar(&o.skipCRDCheck, "skip-crd-check", false, "Start even when the API server does not serve the kube-ecs CRDs.")
 	fs.BoolVar(&o.showVersionOnly, "version", false, "Print the version and exit.")
 	// --kubeconfig is registered on the global flag set by controller-runtime.
@@ -55,6 +59,9 @@ func parseFlags(args []string) (options, *zap.Options, error) {
 	}
 	if err := o.scope.Validate(); err != nil {
 		return o, nil, err
+	}
+	if o.taskRetention <= 0 {
+		return o, nil, fmt.Errorf("--stopped-task-retention must be positive, not %s", o.taskRetention)
 	}
 	return o, zo, nil
 }
@@ -106,7 +113,8 @@ func run(o options) error {
 	if err != nil {
 		return fmt.Errorf("creating the controller manager: %w", err)
 	}
-	if err := setupControllers(mgr, o); err != nil {
+	ctx := ctrl.SetupSignalHandler()
+	if err := setupControllers(ctx, mgr, o); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
@@ -116,5 +124,5 @@ func run(o options) error {
 		return fmt.Errorf("adding the readiness check: %w", err)
 	}
 	log.Info("Starting manager", "version", version.Version, "region", o.scope.Region, "account", o.scope.Account)
-	return mgr.Start(ctrl.SetupSignalHandler())
+	return mgr.Start(ctx)
 }

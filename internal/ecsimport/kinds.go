@@ -10,6 +10,8 @@ import (
 
 	apprunnerv1alpha1 "github.com/kube-ecs/kube-ecs/api/apprunner/v1alpha1"
 	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
+	"github.com/kube-ecs/kube-ecs/internal/names"
+	"github.com/kube-ecs/kube-ecs/internal/tasksize"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -108,13 +110,13 @@ func (c *converter) fargate(spec *ecsv1alpha1.TaskDefinitionSpec, path string) {
 			orTop(path), cpuPath, memPath)
 		return
 	}
-	cpu, okCPU := parseSize(spec.CPU, cpuVCPURE)
-	mem, okMem := parseSize(spec.Memory, memoryGBRE)
-	if !okCPU || !okMem || IsFargateSize(cpu, mem) {
+	cpu, okCPU := tasksize.ParseCPU(spec.CPU)
+	mem, okMem := tasksize.ParseMemory(spec.Memory)
+	if !okCPU || !okMem || tasksize.IsFargate(cpu, mem) {
 		// A malformed size is reported by the API server's own validation.
 		return
 	}
-	rcpu, rmem, err := RoundUpToFargate(cpu, mem)
+	rcpu, rmem, err := tasksize.RoundUpToFargate(cpu, mem)
 	switch {
 	case err != nil:
 		c.warn("%s %q and %s %q are not a Fargate task size, and no Fargate size is that large: the API server will reject them",
@@ -299,7 +301,7 @@ func serviceObjectName(ecsName, path, field string) (string, error) {
 	if err != nil || name[0] < '0' || name[0] > '9' {
 		return name, err
 	}
-	return KubeName("ecs-"+name, maxLabel, true), nil
+	return names.Kube("ecs-"+name, maxLabel, true), nil
 }
 
 func objectName(ecsName string, maxLen int, label bool, path, field string) (string, error) {

@@ -26,6 +26,15 @@ const (
 	StartedByAnnotation = LabelPrefix + "started-by"
 	// GroupAnnotation is the group of a task's pod.
 	GroupAnnotation = LabelPrefix + "group"
+	// EssentialContainersAnnotation on a task's pod lists its essential containers by their
+	// Kubernetes names, comma-separated: the Task controller stops the task when one exits.
+	EssentialContainersAnnotation = LabelPrefix + "essential-containers"
+	// ContainerNamesAnnotation on a task's pod maps converted Kubernetes container names back
+	// to ECS names as "<k8s>=<ecs>,..." (only the names that changed).
+	ContainerNamesAnnotation = LabelPrefix + "container-names"
+	// StartTimeoutsAnnotation on a task's pod records containers' startTimeout as
+	// "<k8s>=<seconds>,...".
+	StartTimeoutsAnnotation = LabelPrefix + "start-timeouts"
 	// ECSNameAnnotation keeps the original ECS name (family, service or cluster) when it is
 	// not a valid Kubernetes name and kubectl ecs import converted it.
 	ECSNameAnnotation = LabelPrefix + "ecs-name"

@@ -1,4 +1,4 @@
-package ecsimport_test
+package tasksize_test
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/kube-ecs/kube-ecs/internal/ecsimport"
+	"github.com/kube-ecs/kube-ecs/internal/tasksize"
 )
 
 // fargateTable is the Fargate size table written out independently of the package's, from
@@ -65,7 +65,7 @@ func TestRoundUpToFargate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cpu, mem, err := ecsimport.RoundUpToFargate(tt.cpu, tt.memory)
+			cpu, mem, err := tasksize.RoundUpToFargate(tt.cpu, tt.memory)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("RoundUpToFargate(%d, %d) error = %v, want error %t", tt.cpu, tt.memory, err, tt.wantErr)
 			}
@@ -95,7 +95,7 @@ func TestRoundUpToFargateExhaustive(t *testing.T) {
 	}
 	for cpu := 0; cpu <= 17000; cpu += 97 {
 		for mem := 0; mem <= 125000; mem += 511 {
-			gotCPU, gotMem, err := ecsimport.RoundUpToFargate(cpu, mem)
+			gotCPU, gotMem, err := tasksize.RoundUpToFargate(cpu, mem)
 			wantCPU, wantMem, ok := bruteForce(cpu, mem)
 			if ok != (err == nil) || gotCPU != wantCPU || gotMem != wantMem {
 				t.Fatalf("RoundUpToFargate(%d, %d) = %d, %d, %v; want %d, %d (found %t)", cpu, mem, gotCPU, gotMem, err, wantCPU, wantMem, ok)
@@ -104,7 +104,7 @@ func TestRoundUpToFargateExhaustive(t *testing.T) {
 	}
 }
 
-func TestIsFargateSize(t *testing.T) {
+func TestIsFargate(t *testing.T) {
 	valid := 0
 	for cpu := 0; cpu <= 16384; cpu += 128 {
 		for mem := 0; mem <= 122880; mem += 512 {
@@ -112,8 +112,8 @@ func TestIsFargateSize(t *testing.T) {
 			for _, m := range fargateTable[cpu] {
 				want = want || m == mem
 			}
-			if got := ecsimport.IsFargateSize(cpu, mem); got != want {
-				t.Fatalf("IsFargateSize(%d, %d) = %t, want %t", cpu, mem, got, want)
+			if got := tasksize.IsFargate(cpu, mem); got != want {
+				t.Fatalf("IsFargate(%d, %d) = %t, want %t", cpu, mem, got, want)
 			}
 			if want {
 				valid++
@@ -127,7 +127,7 @@ func TestIsFargateSize(t *testing.T) {
 }
 
 func ExampleRoundUpToFargate() {
-	cpu, memory, err := ecsimport.RoundUpToFargate(768, 3000)
+	cpu, memory, err := tasksize.RoundUpToFargate(768, 3000)
 	fmt.Println(cpu, memory, err)
 	// Output: 1024 3072 <nil>
 }

@@ -1,4 +1,6 @@
-package ecsimport
+// Package tasksize reads ECS task sizes ("1024", "1 vCPU", "2048", "2 GB") and knows the task
+// sizes Fargate supports. It is shared by kubectl ecs import and the pod builder.
+package tasksize
 
 import (
 	"fmt"
@@ -30,8 +32,8 @@ func steps(from, to, step int) []int {
 	return s
 }
 
-// IsFargateSize reports whether cpu units and memory MiB are a task size Fargate supports.
-func IsFargateSize(cpuUnits, memoryMiB int) bool {
+// IsFargate reports whether cpu units and memory MiB are a task size Fargate supports.
+func IsFargate(cpuUnits, memoryMiB int) bool {
 	for _, f := range fargateSizes {
 		if f.cpu != cpuUnits {
 			continue
@@ -66,26 +68,31 @@ func RoundUpToFargate(cpuUnits, memoryMiB int) (cpu, memory int, err error) {
 }
 
 var (
-	cpuUnitsRE  = regexp.MustCompile(`^[0-9]+$`)
-	cpuVCPURE   = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?) ?[vV][cC][pP][uU]$`)
-	memoryGBRE  = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?) ?[gG][bB]$`)
-	maxTaskSize = 1 << 30
+	unitsRE = regexp.MustCompile(`^[0-9]+$`)
+	vcpuRE  = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?) ?[vV][cC][pP][uU]$`)
+	gbRE    = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?) ?[gG][bB]$`)
+	maxSize = 1 << 30
 )
 
-// parseSize reads a task-level cpu ("1024", "1 vCPU") or memory ("2048", "2 GB") the way
-// the API server's validation does: units or MiB as they are, vCPU and GB times 1024.
-func parseSize(s string, unit *regexp.Regexp) (int, bool) {
+// ParseCPU reads a task-level cpu as ECS and the API server's validation do: units as they
+// are ("1024"), vCPU times 1024 ("0.5 vCPU" is 512). ok is false for anything else.
+func ParseCPU(s string) (units int, ok bool) { return parse(s, vcpuRE) }
+
+// ParseMemory reads a task-level memory: MiB as they are ("2048"), GB times 1024 ("2 GB").
+func ParseMemory(s string) (mib int, ok bool) { return parse(s, gbRE) }
+
+func parse(s string, unit *regexp.Regexp) (int, bool) {
 	s = strings.TrimSpace(s)
-	if cpuUnitsRE.MatchString(s) {
+	if unitsRE.MatchString(s) {
 		n, err := strconv.Atoi(s)
-		return n, err == nil && n <= maxTaskSize
+		return n, err == nil && n <= maxSize
 	}
 	m := unit.FindStringSubmatch(s)
 	if m == nil {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(m[1], 64)
-	if err != nil || f*1024 > float64(maxTaskSize) {
+	if err != nil || f*1024 > float64(maxSize) {
 		return 0, false
 	}
 	return int(f * 1024), true

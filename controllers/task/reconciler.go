@@ -1,0 +1,288 @@
+package task
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
+	"github.com/kube-ecs/kube-ecs/controllers/task/resources"
+	"github.com/kube-ecs/kube-ecs/controllers/taskdefinition"
+	"github.com/kube-ecs/kube-ecs/internal/arn"
+	"github.com/kube-ecs/kube-ecs/internal/lifecycle"
+	"github.com/kube-ecs/kube-ecs/internal/taskdef"
+)
+
+// The task controller runs tasks as pods and reads the clusters and families they name.
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=apps,resources=controllerrevisions,verbs=get;list;watch
+
+// DefaultRetention is how long a STOPPED task stays visible, as ECS keeps stopped tasks
+// for about an hour.
+const DefaultRetention = time.Hour
+
+// Reconciler runs Tasks as Pods and reports ECS's task lifecycle.
+type Reconciler struct {
+	client.Client
+	Scope    arn.Scope
+	Clock    clock.PassiveClock
+	Recorder events.EventRecorder
+	Pools    Pools
+	// Retention is how long a STOPPED task is kept before it is deleted.
+	Retention time.Duration
+}
+
+// familyIndex indexes Tasks by the family their taskDefinition names.
+const familyIndex = "spec.taskDefinition.family"
+
+// SetupWithManager registers the controller: Tasks, the Pods they own, and the Clusters and
+// TaskDefinitions that tasks waiting to start name.
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &ecsv1alpha1.Task{}, familyIndex, func(o client.Object) []string {
+		ref, err := taskdefinition.ParseReference(o.(*ecsv1alpha1.Task).Spec.TaskDefinition)
+		if err != nil {
+			return nil
+		}
+		return []string{ref.Family}
+	}); err != nil {
+		return fmt.Errorf("indexing tasks by family: %w", err)
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&ecsv1alpha1.Task{}).
+		Owns(&corev1.Pod{}).
+		Watches(&ecsv1alpha1.TaskDefinition{}, handler.EnqueueRequestsFromMapFunc(r.tasksOfFamily)).
+		Watches(&ecsv1alpha1.Cluster{}, handler.EnqueueRequestsFromMapFunc(r.waitingTasksOfCluster)).
+		Named("task").
+		Complete(r)
+}
+
+// Reconcile starts the task's pod once, derives the task's ECS state from it, stops the pod
+// when ECS would stop the task, and deletes the task when its retention has passed.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, err error) {
+	task := &ecsv1alpha1.Task{}
+	if err := r.Get(ctx, req.NamespacedName, task); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !task.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil // the pod is garbage-collected with its owner
+	}
+	base := task.DeepCopy()
+	defer func() {
+		if err != nil {
+			setCondition(task, ecsv1alpha1.ReadyCondition, metav1.ConditionFalse, ecsv1alpha1.ReconcileErrorReason, err.Error())
+		} else {
+			task.Status.ObservedGeneration = task.Generation
+		}
+		if perr := r.patchStatus(ctx, base, task); perr != nil && err == nil {
+			err = perr
+		}
+	}()
+
+	if task.Status.LastStatus == ecsv1alpha1.TaskStopped && r.retentionPassed(task) {
+		return ctrl.Result{}, r.deleteTask(ctx, task)
+	}
+	pod, err := r.getPod(ctx, task)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if pod == nil && task.Status.PodName == "" && task.Spec.DesiredStatus != ecsv1alpha1.DesiredTaskStopped {
+		started, err := r.reconcileStart(ctx, task)
+		if err != nil || started == nil {
+			return ctrl.Result{}, err
+		}
+		pod = started
+	}
+	return r.reconcileLifecycle(ctx, task, pod)
+}
+
+// getPod returns the task's pod, nil when there is none. A pod of that name the task does
+// not control is never used.
+func (r *Reconciler) getPod(ctx context.Context, task *ecsv1alpha1.Task) (*corev1.Pod, error) {
+	pod := &corev1.Pod{}
+	err := r.Get(ctx, client.ObjectKey{Namespace: task.Namespace, Name: resources.PodName(task)}, pod)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the pod of %s: %w", klog.KObj(task), err)
+	}
+	if !metav1.IsControlledBy(pod, task) {
+		return nil, fmt.Errorf("%s: pod %s exists and is not controlled by this task", ecsv1alpha1.NotOwnedReason, pod.Name)
+	}
+	return pod, nil
+}
+
+// reconcileStart resolves what the task needs and creates its pod. It returns nil (and no
+// error) when the task cannot start yet: the reason is on the Ready condition, and a watch on
+// the missing Cluster or TaskDefinition brings the task back.
+func (r *Reconciler) reconcileStart(ctx context.Context, task *ecsv1alpha1.Task) (*corev1.Pod, error) {
+	clusterName := clusterOf(task)
+	cluster := &ecsv1alpha1.Cluster{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: task.Namespace, Name: clusterName}, cluster); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.waiting(task, ecsv1alpha1.ClusterNotFoundReason, "ClusterNotFoundException: Cluster not found: no Cluster %q in namespace %q", clusterName, task.Namespace)
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading cluster %s: %w", clusterName, err)
+	}
+	resolved, err := taskdefinition.Resolve(ctx, r.Client, task.Namespace, task.Spec.TaskDefinition)
+	switch {
+	case errors.Is(err, taskdefinition.ErrInactive):
+		r.waiting(task, ecsv1alpha1.TaskDefinitionInactiveReason, "ClientException: %v", err)
+		return nil, nil
+	case errors.Is(err, taskdefinition.ErrNotFound):
+		r.waiting(task, ecsv1alpha1.TaskDefinitionNotFoundReason, "ClientException: %v", err)
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	placement := Place(task, cluster, r.Pools)
+	built, err := taskdef.Build(taskdef.Input{Spec: resolved.Spec, Overrides: task.Spec.Overrides, LaunchType: placement.LaunchType})
+	if err != nil {
+		r.waiting(task, ecsv1alpha1.TaskDefinitionInvalidReason, "ClientException: %v", err)
+		return nil, nil
+	}
+	pod := resources.MakePod(task, resources.PodInput{
+		Cluster: clusterName, Family: resolved.Reference.Family, Revision: resolved.Reference.Revision,
+		PodSpec: built.PodSpec, Annotations: built.Annotations,
+		LaunchType: placement.LaunchType, CapacityProvider: placement.CapacityProvider,
+		NodeSelector: placement.NodeSelector, Affinity: placement.Affinity, Tolerations: placement.Tolerations,
+	})
+	if err := r.Create(ctx, pod); err != nil {
+		return nil, fmt.Errorf("creating the pod of %s: %w", klog.KObj(task), err)
+	}
+	log.FromContext(ctx).Info("Created pod", "pod", klog.KObj(pod), "taskDefinition", resolved.Reference.String())
+	r.setIdentity(task, clusterName, resolved.Reference, placement, pod)
+	for _, note := range built.Unsupported {
+		r.Recorder.Eventf(task, nil, corev1.EventTypeWarning, "Unsupported", "Start", "%s", note)
+	}
+	return pod, nil
+}
+
+// setIdentity records what the task was started with; it never changes afterwards.
+func (r *Reconciler) setIdentity(task *ecsv1alpha1.Task, cluster string, ref taskdefinition.Reference, p Placement, pod *corev1.Pod) {
+	st := &task.Status
+	st.TaskArn = r.Scope.Task(cluster, resources.TaskID(task))
+	st.ClusterArn = r.Scope.Cluster(cluster)
+	st.TaskDefinitionArn = r.Scope.TaskDefinition(ref.Family, ref.Revision)
+	st.LaunchType = p.LaunchType
+	st.CapacityProviderName = p.CapacityProvider
+	st.Group = pod.Annotations[ecsv1alpha1.GroupAnnotation]
+	st.StartedBy = task.Spec.StartedBy
+	st.PodName = pod.Name
+	if q := pod.Spec.Resources; q != nil {
+		if cpu, ok := q.Requests[corev1.ResourceCPU]; ok {
+			st.CPU = fmt.Sprint(cpu.MilliValue() * 1024 / 1000)
+		}
+		if mem, ok := q.Limits[corev1.ResourceMemory]; ok {
+			st.Memory = fmt.Sprint(mem.Value() / (1 << 20))
+		}
+	}
+}
+
+// reconcileLifecycle derives the ECS state from the pod and stops the pod when ECS would.
+func (r *Reconciler) reconcileLifecycle(ctx context.Context, task *ecsv1alpha1.Task, pod *corev1.Pod) (ctrl.Result, error) {
+	prev := task.Status.LastStatus
+	d := lifecycle.Derive(lifecycle.Input{
+		Task: task, Pod: pod, PodDeleted: pod == nil && task.Status.PodName != "",
+		Previous: task.Status, Now: metav1.NewTime(r.Clock.Now()),
+	})
+	conditions := task.Status.Conditions
+	task.Status = d.Status
+	task.Status.Conditions = conditions
+	if d.StopPod && pod != nil {
+		opts := []client.DeleteOption{client.Preconditions{UID: &pod.UID}}
+		if d.StopGracePeriod != nil {
+			opts = append(opts, client.GracePeriodSeconds(*d.StopGracePeriod))
+		}
+		if err := r.Delete(ctx, pod, opts...); client.IgnoreNotFound(err) != nil {
+			return ctrl.Result{}, fmt.Errorf("stopping the pod of %s: %w", klog.KObj(task), err)
+		}
+	}
+	r.setConditions(task, pod)
+	if task.Status.LastStatus != prev {
+		r.Recorder.Eventf(task, pod, eventType(task), string(task.Status.LastStatus), "Transition", "%s", transitionMessage(task))
+	}
+	if task.Status.LastStatus == ecsv1alpha1.TaskStopped {
+		return ctrl.Result{RequeueAfter: r.retentionLeft(task)}, nil
+	}
+	return ctrl.Result{}, nil
+}
+
+func (r *Reconciler) retention() time.Duration {
+	if r.Retention > 0 {
+		return r.Retention
+	}
+	return DefaultRetention
+}
+
+func (r *Reconciler) retentionLeft(task *ecsv1alpha1.Task) time.Duration {
+	stopped := task.CreationTimestamp.Time
+	if task.Status.StoppedAt != nil {
+		stopped = task.Status.StoppedAt.Time
+	}
+	return max(stopped.Add(r.retention()).Sub(r.Clock.Now()), time.Second)
+}
+
+func (r *Reconciler) retentionPassed(task *ecsv1alpha1.Task) bool {
+	return task.Status.StoppedAt != nil && !r.Clock.Now().Before(task.Status.StoppedAt.Add(r.retention()))
+}
+
+func (r *Reconciler) deleteTask(ctx context.Context, task *ecsv1alpha1.Task) error {
+	log.FromContext(ctx).Info("Deleting stopped task after its retention", "task", klog.KObj(task), "retention", r.retention())
+	if err := r.Delete(ctx, task, client.Preconditions{UID: &task.UID}); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("deleting stopped task %s: %w", klog.KObj(task), err)
+	}
+	return nil
+}
+
+// patchStatus writes the status when it changed.
+func (r *Reconciler) patchStatus(ctx context.Context, base, task *ecsv1alpha1.Task) error {
+	if equality.Semantic.DeepEqual(base.Status, task.Status) {
+		return nil
+	}
+	if err := r.Status().Patch(ctx, task, client.MergeFrom(base)); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("writing the status of %s: %w", klog.KObj(task), err)
+	}
+	return nil
+}
+
+// waiting records why a task cannot start, on its Ready condition and as a warning event
+// (once per reason).
+func (r *Reconciler) waiting(task *ecsv1alpha1.Task, reason, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if task.Status.LastStatus == "" {
+		task.Status.LastStatus = ecsv1alpha1.TaskProvisioning
+		task.Status.DesiredStatus = ecsv1alpha1.TaskRunning
+		created := task.CreationTimestamp
+		task.Status.CreatedAt = &created
+	}
+	if c := meta.FindStatusCondition(task.Status.Conditions, ecsv1alpha1.ReadyCondition); c == nil || c.Reason != reason || c.Message != msg {
+		r.Recorder.Eventf(task, nil, corev1.EventTypeWarning, reason, "Start", "%s", msg)
+	}
+	setCondition(task, ecsv1alpha1.ReadyCondition, metav1.ConditionFalse, reason, msg)
+}
+
+func clusterOf(task *ecsv1alpha1.Task) string {
+	if task.Spec.Cluster == "" {
+		return ecsv1alpha1.DefaultClusterName
+	}
+	return clusterNameFromRef(task.Spec.Cluster)
+}
