@@ -276,6 +276,16 @@ up() {
     info "no manifests in $SAMPLES; nothing applied"
   fi
 
+  step "Waiting for the controllers to report the samples' state" "$LOGS/samples-wait.log"
+  # Families register their revisions; tasks reach RUNNING on the simulated nodes. Kinds
+  # whose controllers have not landed yet have no status to wait for.
+  for kind in taskdefinitions.ecs.kube-ecs.io tasks.ecs.kube-ecs.io; do
+    if [[ -n $(kubectl get "$kind" -A -o name 2>/dev/null) ]]; then
+      kubectl wait "$kind" --all -A --for=condition=Ready --timeout="${TIMEOUT}s" >>"$LOGS/samples-wait.log" 2>&1 ||
+        warn "not every $kind is Ready (see $LOGS/samples-wait.log and $MANAGER_LOG)"
+    fi
+  done
+
   STEP_LOG=""
   step "Ready in $((SECONDS - t0))s"
   kubectl get nodes -L topology.kubernetes.io/zone,node.kubernetes.io/instance-type,ecs.kube-ecs.io/capacity-provider,ecs.kube-ecs.io/capacity-pool
