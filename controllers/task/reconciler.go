@@ -99,10 +99,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if pod == nil && task.Status.PodName == "" && task.Spec.DesiredStatus != ecsv1alpha1.DesiredTaskStopped {
+	if pod == nil && waitingToStart(task) && task.Spec.DesiredStatus != ecsv1alpha1.DesiredTaskStopped {
 		started, err := r.reconcileStart(ctx, task)
-		if err != nil || started == nil {
+		if err != nil {
 			return ctrl.Result{}, err
+		}
+		if started == nil {
+			if task.Status.LastStatus == ecsv1alpha1.TaskStopped {
+				return ctrl.Result{RequeueAfter: r.retentionLeft(task)}, nil
+			}
+			return ctrl.Result{}, nil // a watch on the missing Cluster or TaskDefinition brings it back
 		}
 		pod = started
 	}
@@ -151,9 +157,14 @@ func (r *Reconciler) reconcileStart(ctx context.Context, task *ecsv1alpha1.Task)
 		return nil, err
 	}
 	placement := Place(task, cluster, r.Pools)
+	if err := checkOverrides(task.Spec.Overrides); err != nil {
+		r.failToStart(task, err.Error())
+		return nil, nil
+	}
 	built, err := taskdef.Build(taskdef.Input{Spec: resolved.Spec, Overrides: task.Spec.Overrides, LaunchType: placement.LaunchType})
 	if err != nil {
-		r.waiting(task, ecsv1alpha1.TaskDefinitionInvalidReason, "ClientException: %v", err)
+		// The revision and the overrides are fixed for this task: it can never start.
+		r.failToStart(task, "ClientException: "+err.Error())
 		return nil, nil
 	}
 	pod := resources.MakePod(task, resources.PodInput{
@@ -167,6 +178,9 @@ func (r *Reconciler) reconcileStart(ctx context.Context, task *ecsv1alpha1.Task)
 	}
 	log.FromContext(ctx).Info("Created pod", "pod", klog.KObj(pod), "taskDefinition", resolved.Reference.String())
 	r.setIdentity(task, clusterName, resolved.Reference, placement, pod)
+	if resolved.Spec.NetworkMode == ecsv1alpha1.NetworkModeAwsvpc {
+		task.Status.Attachments = []ecsv1alpha1.Attachment{{ID: string(task.UID), Type: ENIAttachment, Status: AttachmentPrecreated}}
+	}
 	for _, note := range built.Unsupported {
 		r.Recorder.Eventf(task, nil, corev1.EventTypeWarning, "Unsupported", "Start", "%s", note)
 	}
@@ -204,6 +218,7 @@ func (r *Reconciler) reconcileLifecycle(ctx context.Context, task *ecsv1alpha1.T
 	conditions := task.Status.Conditions
 	task.Status = d.Status
 	task.Status.Conditions = conditions
+	updateAttachments(&task.Status, pod)
 	if d.StopPod && pod != nil {
 		opts := []client.DeleteOption{client.Preconditions{UID: &pod.UID}}
 		if d.StopGracePeriod != nil {
@@ -255,7 +270,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, base, task *ecsv1alpha1.Ta
 	if equality.Semantic.DeepEqual(base.Status, task.Status) {
 		return nil
 	}
-	if err := r.Status().Patch(ctx, task, client.MergeFrom(base)); err != nil {
+	if err := r.Status().Patch(ctx, task, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
@@ -278,6 +293,21 @@ func (r *Reconciler) waiting(task *ecsv1alpha1.Task, reason, format string, args
 		r.Recorder.Eventf(task, nil, corev1.EventTypeWarning, reason, "Start", "%s", msg)
 	}
 	setCondition(task, ecsv1alpha1.ReadyCondition, metav1.ConditionFalse, reason, msg)
+}
+
+// failToStart stops a task that can never start (its revision cannot run, or its overrides
+// are invalid), as ECS would refuse the RunTask: STOPPED with TaskFailedToStart.
+func (r *Reconciler) failToStart(task *ecsv1alpha1.Task, reason string) {
+	now := metav1.NewTime(r.Clock.Now())
+	created := task.CreationTimestamp
+	st := &task.Status
+	st.LastStatus, st.DesiredStatus = ecsv1alpha1.TaskStopped, ecsv1alpha1.TaskStopped
+	st.StopCode, st.StoppedReason = ecsv1alpha1.StopCodeTaskFailedToStart, reason
+	st.CreatedAt, st.StoppingAt, st.StoppedAt = &created, &now, &now
+	st.Version++
+	r.Recorder.Eventf(task, nil, corev1.EventTypeWarning, string(ecsv1alpha1.TaskStopped), "Start", "%s", transitionMessage(task))
+	setCondition(task, ecsv1alpha1.ReadyCondition, metav1.ConditionFalse, ecsv1alpha1.TaskStoppedReason,
+		fmt.Sprintf("%s: %s", st.StopCode, st.StoppedReason))
 }
 
 func clusterOf(task *ecsv1alpha1.Task) string {

@@ -3,6 +3,7 @@ package task_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -232,6 +233,14 @@ func TestEssentialContainerExitStopsTask(t *testing.T) {
 	if got.Status.StartedAt == nil || got.Status.Connectivity != "CONNECTED" {
 		t.Errorf("RUNNING task: startedAt %v connectivity %q", got.Status.StartedAt, got.Status.Connectivity)
 	}
+	got = waitTask(t, task, func(tk *ecsv1alpha1.Task) error {
+		a := tk.Status.Attachments
+		if len(a) != 1 || a[0].Type != "ElasticNetworkInterface" || a[0].Status != "ATTACHED" ||
+			!slices.Contains(a[0].Details, ecsv1alpha1.KeyValuePair{Name: "privateIPv4Address", Value: "10.0.0.7"}) {
+			return fmt.Errorf("attachments %+v, want the awsvpc interface ATTACHED with the pod IP", a)
+		}
+		return nil
+	})
 	waitTask(t, task, readyReason(ecsv1alpha1.RunningReason))
 
 	t.Run("a non-essential container exiting leaves the task RUNNING", func(t *testing.T) {
@@ -305,4 +314,42 @@ func TestStopTask(t *testing.T) {
 			return fmt.Errorf("task still there: %v", err)
 		})
 	})
+}
+
+// TestTaskThatCannotStart: a task whose overrides ECS would refuse stops at once with
+// TaskFailedToStart and ECS's message, and no pod is made.
+func TestTaskThatCannotStart(t *testing.T) {
+	ns := env.NewNamespace(t, "task")
+	create(t, cluster(ns), appWithSidecar(ns))
+	tests := []struct {
+		name      string
+		overrides *ecsv1alpha1.TaskOverride
+		want      string
+	}{
+		{"override of an unknown container", &ecsv1alpha1.TaskOverride{ContainerOverrides: []ecsv1alpha1.ContainerOverride{{Name: "db", Command: []string{"true"}}}},
+			"Override for container named db is not a container in the TaskDefinition."},
+		{"overrides longer than 8192 characters", &ecsv1alpha1.TaskOverride{ContainerOverrides: []ecsv1alpha1.ContainerOverride{{Name: "app",
+			Environment: []ecsv1alpha1.KeyValuePair{{Name: "BIG", Value: strings.Repeat("x", 9000)}}}}},
+			"Container Overrides length must be at most 8192"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			task := newTask(ns, fmt.Sprintf("cannot-start-%d", i), "app")
+			task.Spec.Overrides = tt.overrides
+			create(t, task)
+			got := waitTask(t, task, lastStatus(ecsv1alpha1.TaskStopped))
+			if got.Status.StopCode != ecsv1alpha1.StopCodeTaskFailedToStart || !strings.Contains(got.Status.StoppedReason, tt.want) {
+				t.Errorf("stopCode %q stoppedReason %q, want TaskFailedToStart with %q", got.Status.StopCode, got.Status.StoppedReason, tt.want)
+			}
+			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: task.Name}, &corev1.Pod{}); !apierrors.IsNotFound(err) {
+				t.Errorf("a pod exists for a task that cannot start: %v", err)
+			}
+			testenv.Eventually(t, timeout, func() error {
+				if err := env.Client.Get(ctx, client.ObjectKeyFromObject(task), &ecsv1alpha1.Task{}); !apierrors.IsNotFound(err) {
+					return fmt.Errorf("the stopped task is still there after its retention: %v", err)
+				}
+				return nil
+			})
+		})
+	}
 }

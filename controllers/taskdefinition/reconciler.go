@@ -73,7 +73,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		if equality.Semantic.DeepEqual(base.Status, td.Status) {
 			return
 		}
-		if perr := r.Status().Patch(ctx, td, client.MergeFrom(base)); perr != nil && err == nil {
+		if perr := r.Status().Patch(ctx, td, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); perr != nil && err == nil {
 			err = fmt.Errorf("writing the status of %s: %w", klog.KObj(td), perr)
 		}
 	}()

@@ -222,6 +222,20 @@ type NetworkInterface struct {
 	Ipv6Address string `json:"ipv6Address,omitempty"`
 }
 
+// Attachment is a resource attached to a task: for awsvpc tasks, the network interface
+// (type ElasticNetworkInterface) whose details carry the pod's IP address.
+type Attachment struct {
+	// id of the attachment.
+	ID string `json:"id"`
+	// type of the attachment: ElasticNetworkInterface.
+	Type string `json:"type"`
+	// status of the attachment: PRECREATED, CREATED, ATTACHING, ATTACHED, DETACHING, DETACHED.
+	Status string `json:"status"`
+	// details of the attachment, such as privateIPv4Address.
+	// +optional
+	Details []KeyValuePair `json:"details,omitempty"`
+}
+
 // Container is the observed state of one container of a task.
 type Container struct {
 	// name of the container.
@@ -331,6 +345,9 @@ type TaskStatus struct {
 	// +listType=map
 	// +listMapKey=name
 	Containers []Container `json:"containers,omitempty"`
+	// attachments of the task: its network interface when networkMode is awsvpc.
+	// +optional
+	Attachments []Attachment `json:"attachments,omitempty"`
 	// version increments with every change of the task's state.
 	// +optional
 	Version int64 `json:"version,omitempty"`
