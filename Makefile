@@ -26,9 +26,10 @@ help: ## Show this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate the CRDs and RBAC from the API types and markers.
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs and RBAC from the API types and markers (and their copies in the Helm chart).
 	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=kube-ecs-manager paths="./controllers/..." paths="./cmd/manager/..." output:rbac:artifacts:config=config/rbac
+	hack/chart-crds.sh
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate the deepcopy functions of the API types.
@@ -59,6 +60,24 @@ $(BIN)/%: FORCE
 .PHONY: FORCE
 FORCE:
 
+##@ Images
+
+IMAGE_TAG ?= $(VERSION)
+IMAGES_DIR := $(BIN)/images
+LINUX_BIN := $(BIN)/linux-amd64
+IMAGES := kube-ecs-manager:manager kube-ecs-agent:agent kube-ecs-activator:activator kube-ecs-test-workload:workload
+
+.PHONY: docker-build
+docker-build: ## Build the images (FROM scratch, one static binary, non-root) as tarballs in bin/images; no engine needed.
+	@mkdir -p $(LINUX_BIN) $(IMAGES_DIR)
+	@for img in $(IMAGES); do \
+	  name=$${img%%:*}; cmd=$${img##*:}; src=./cmd/$$cmd; [ $$cmd = workload ] && src=./test/workload; \
+	  echo "building $$name:$(IMAGE_TAG)"; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "$(LDFLAGS)" -o $(LINUX_BIN)/$$cmd $$src && \
+	  go run ./hack/image --binary $(LINUX_BIN)/$$cmd --image $$name:$(IMAGE_TAG) --version $(IMAGE_TAG) \
+	    --out $(IMAGES_DIR)/$$name-$(IMAGE_TAG).tar || exit 1; \
+	done
+
 ##@ Test
 
 .PHONY: test
@@ -70,13 +89,21 @@ test-unit: ## Run the tests that need no API server.
 	go test ./internal/... ./cmd/... -count=1
 
 .PHONY: envtest-assets
-envtest-assets: ## Build kube-apiserver, etcd and kubectl from source for envtest (cached in bin/).
-	hack/tools.sh kube-apiserver etcd kubectl
+envtest-assets: ## Build kube-apiserver, etcd, kubectl and helm from source for the tests (cached in bin/).
+	hack/tools.sh kube-apiserver etcd kubectl helm
 	@mkdir -p $(ENVTEST_ASSETS)
 	@for t in kube-apiserver etcd kubectl; do ln -sfn ../$$t $(ENVTEST_ASSETS)/$$t; done
 
 $(CONTROLLER_GEN):
 	hack/tools.sh controller-gen
+
+HELM := $(BIN)/helm
+$(HELM):
+	hack/tools.sh helm
+
+.PHONY: helm-lint
+helm-lint: $(HELM) ## Lint the Helm chart (charts/kube-ecs) with --strict.
+	$(HELM) lint --strict charts/kube-ecs
 
 .PHONY: tools
 tools: ## Build every harness tool from source (Kubernetes, etcd, kwok, controller-gen, helm, kind).

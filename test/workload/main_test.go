@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestServerHandler(t *testing.T) {
+	t.Setenv("WORKLOAD_TEST_VAR", "42")
+	s := &server{common: common{name: "web"}, exit: make(chan int, 1)}
+	ts := httptest.NewServer(s.handler())
+	defer ts.Close()
+	get := func(path string) (int, string) {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/"); code != 200 || !strings.Contains(body, "hello from web") {
+		t.Errorf("/ = %d %q", code, body)
+	}
+	if code, _ := get("/healthz"); code != 200 {
+		t.Errorf("/healthz = %d before /unhealthy", code)
+	}
+	get("/unhealthy")
+	if code, _ := get("/healthz"); code != 503 {
+		t.Errorf("/healthz = %d after /unhealthy, want 503", code)
+	}
+	get("/healthy")
+	if code, _ := get("/healthz"); code != 200 {
+		t.Errorf("/healthz = %d after /healthy", code)
+	}
+	_, body := get("/env")
+	var env map[string]string
+	if err := json.Unmarshal([]byte(body), &env); err != nil || env["WORKLOAD_TEST_VAR"] != "42" {
+		t.Errorf("/env = %q (%v)", body, err)
+	}
+	if code, _ := get("/exit?code=3"); code != 200 {
+		t.Errorf("/exit = %d", code)
+	}
+	select {
+	case c := <-s.exit:
+		if c != 3 {
+			t.Errorf("exit code %d, want 3", c)
+		}
+	case <-time.After(time.Second):
+		t.Error("/exit did not ask to exit")
+	}
+	if code, _ := get("/exit?code=x"); code != 400 {
+		t.Errorf("/exit?code=x = %d, want 400", code)
+	}
+}
+
+func TestJobAndCheck(t *testing.T) {
+	dir := t.TempDir()
+	if code := run([]string{"run", "--name", "init", "--record", dir, "--exit-code", "4"}); code != 4 {
+		t.Fatalf("run exit code %d, want 4", code)
+	}
+	for _, f := range []string{"init.started", "init.stopped"} {
+		data, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(data))); err != nil {
+			t.Errorf("%s holds %q: %v", f, data, err)
+		}
+	}
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	defer ok.Close()
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) }))
+	defer bad.Close()
+	if code := run([]string{"check", ok.URL}); code != 0 {
+		t.Errorf("check of a 200 = %d", code)
+	}
+	if code := run([]string{"check", bad.URL}); code != 1 {
+		t.Errorf("check of a 503 = %d", code)
+	}
+	if code := run([]string{"check"}); code != 2 {
+		t.Errorf("check without URL = %d", code)
+	}
+}
