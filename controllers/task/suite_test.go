@@ -2,8 +2,6 @@ package task_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -24,13 +22,8 @@ const retention = 3 * time.Second
 // TestMain runs the task and task definition controllers against envtest's API server.
 // No kubelet runs there: tests play its part by patching pod status.
 func TestMain(m *testing.M) {
-	var err error
-	if env, err = testenv.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
 	scope := arn.Scope{Region: arn.DefaultRegion, Account: arn.DefaultAccount}
-	stop, err := env.StartManager(func(ctx context.Context, mgr ctrl.Manager) error {
+	testenv.Main(m, &env, func(ctx context.Context, mgr ctrl.Manager) error {
 		rec := mgr.GetEventRecorder("kube-ecs")
 		if err := (&taskdefinition.Reconciler{
 			Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scope: scope, Clock: clock.RealClock{}, Recorder: rec,
@@ -42,17 +35,4 @@ func TestMain(m *testing.M) {
 			Pools: task.DefaultPools(), Retention: retention,
 		}).SetupWithManager(ctx, mgr)
 	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		_ = env.Stop()
-		os.Exit(1)
-	}
-	code := m.Run()
-	if err := stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "manager:", err)
-	}
-	if err := env.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stopping envtest:", err)
-	}
-	os.Exit(code)
 }

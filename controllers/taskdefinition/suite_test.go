@@ -2,8 +2,6 @@ package taskdefinition_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"testing"
 
 	"k8s.io/utils/clock"
@@ -18,12 +16,7 @@ var env *testenv.Env
 
 // TestMain runs the real controller in a manager against envtest's API server.
 func TestMain(m *testing.M) {
-	var err error
-	if env, err = testenv.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	stop, err := env.StartManager(func(_ context.Context, mgr ctrl.Manager) error {
+	testenv.Main(m, &env, func(_ context.Context, mgr ctrl.Manager) error {
 		return (&taskdefinition.Reconciler{
 			Client:    mgr.GetClient(),
 			APIReader: mgr.GetAPIReader(),
@@ -32,19 +25,6 @@ func TestMain(m *testing.M) {
 			Recorder:  mgr.GetEventRecorder("kube-ecs"),
 		}).SetupWithManager(mgr)
 	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		_ = env.Stop()
-		os.Exit(1)
-	}
-	code := m.Run()
-	if err := stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "manager:", err)
-	}
-	if err := env.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stopping envtest:", err)
-	}
-	os.Exit(code)
 }
 
 func newNamespace(t *testing.T) string { return env.NewNamespace(t, "td") }

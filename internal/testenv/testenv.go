@@ -185,3 +185,30 @@ func (e *Env) NewNamespace(t testing.TB, prefix string) string {
 	t.Cleanup(func() { _ = e.Client.Delete(context.Background(), ns) })
 	return ns.Name
 }
+
+// Main is a suite's TestMain: it starts the API server, a manager with the controllers setup
+// registers (none when setup is nil), runs the tests, stops everything and exits.
+func Main(m *testing.M, env **Env, setup func(ctx context.Context, mgr ctrl.Manager) error) {
+	e, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*env = e
+	stop := func() error { return nil }
+	if setup != nil {
+		if stop, err = e.StartManager(setup); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			_ = e.Stop()
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	if err := stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "manager:", err)
+	}
+	if err := e.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stopping envtest:", err)
+	}
+	os.Exit(code)
+}

@@ -3,8 +3,6 @@
 package api_test
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
 	"github.com/kube-ecs/kube-ecs/internal/testenv"
@@ -12,19 +10,7 @@ import (
 
 var env *testenv.Env
 
-func TestMain(m *testing.M) {
-	var err error
-	env, err = testenv.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	if err := env.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stopping envtest:", err)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m, &env, nil) }
 
 // newNamespace creates a namespace of its own for one test.
 func newNamespace(t *testing.T) string { return env.NewNamespace(t, "api") }
