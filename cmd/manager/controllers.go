@@ -27,6 +27,7 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 	}
 	return (&task.Reconciler{
 		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
 		Scope:     o.scope,
 		Clock:     clock.RealClock{},
 		Recorder:  recorder,

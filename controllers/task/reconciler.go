@@ -30,6 +30,7 @@ import (
 // The task controller runs tasks as pods and reads the clusters and families they name.
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups=apps,resources=controllerrevisions,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=nodes,verbs=get
 
 // DefaultRetention is how long a STOPPED task stays visible, as ECS keeps stopped tasks
 // for about an hour.
@@ -38,10 +39,13 @@ const DefaultRetention = time.Hour
 // Reconciler runs Tasks as Pods and reports ECS's task lifecycle.
 type Reconciler struct {
 	client.Client
-	Scope    arn.Scope
-	Clock    clock.PassiveClock
-	Recorder events.EventRecorder
-	Pools    Pools
+	// APIReader reads the node a task landed on (for its availability zone) without caching
+	// every node.
+	APIReader client.Reader
+	Scope     arn.Scope
+	Clock     clock.PassiveClock
+	Recorder  events.EventRecorder
+	Pools     Pools
 	// Retention is how long a STOPPED task is kept before it is deleted.
 	Retention time.Duration
 }
@@ -219,6 +223,9 @@ func (r *Reconciler) reconcileLifecycle(ctx context.Context, task *ecsv1alpha1.T
 	task.Status = d.Status
 	task.Status.Conditions = conditions
 	updateAttachments(&task.Status, pod)
+	if err := r.reconcileZone(ctx, task, pod); err != nil {
+		return ctrl.Result{}, err
+	}
 	if d.StopPod && pod != nil {
 		opts := []client.DeleteOption{client.Preconditions{UID: &pod.UID}}
 		if d.StopGracePeriod != nil {
@@ -236,6 +243,22 @@ func (r *Reconciler) reconcileLifecycle(ctx context.Context, task *ecsv1alpha1.T
 		return ctrl.Result{RequeueAfter: r.retentionLeft(task)}, nil
 	}
 	return ctrl.Result{}, nil
+}
+
+// reconcileZone records the availability zone of the node the task's pod landed on, once.
+func (r *Reconciler) reconcileZone(ctx context.Context, task *ecsv1alpha1.Task, pod *corev1.Pod) error {
+	if task.Status.AvailabilityZone != "" || pod == nil || pod.Spec.NodeName == "" || r.APIReader == nil {
+		return nil
+	}
+	node := &corev1.Node{}
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Name: pod.Spec.NodeName}, node); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("reading node %s: %w", pod.Spec.NodeName, err)
+	}
+	task.Status.AvailabilityZone = node.Labels[ecsv1alpha1.NodeLabelZone]
+	return nil
 }
 
 func (r *Reconciler) retention() time.Duration {

@@ -224,6 +224,10 @@ func TestInactiveRevisionCannotStart(t *testing.T) {
 func TestEssentialContainerExitStopsTask(t *testing.T) {
 	ns := env.NewNamespace(t, "task")
 	create(t, cluster(ns), appWithSidecar(ns))
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-a", Labels: map[string]string{"topology.kubernetes.io/zone": "us-east-1b"}}}
+	if err := env.Client.Create(ctx, node); client.IgnoreAlreadyExists(err) != nil {
+		t.Fatal(err)
+	}
 	task := newTask(ns, "essential", "app")
 	create(t, task)
 	pod := waitPod(t, task)
@@ -234,6 +238,9 @@ func TestEssentialContainerExitStopsTask(t *testing.T) {
 		t.Errorf("RUNNING task: startedAt %v connectivity %q", got.Status.StartedAt, got.Status.Connectivity)
 	}
 	got = waitTask(t, task, func(tk *ecsv1alpha1.Task) error {
+		if tk.Status.AvailabilityZone != "us-east-1b" {
+			return fmt.Errorf("availabilityZone %q, want the node's zone us-east-1b", tk.Status.AvailabilityZone)
+		}
 		a := tk.Status.Attachments
 		if len(a) != 1 || a[0].Type != "ElasticNetworkInterface" || a[0].Status != "ATTACHED" ||
 			!slices.Contains(a[0].Details, ecsv1alpha1.KeyValuePair{Name: "privateIPv4Address", Value: "10.0.0.7"}) {

@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 			return err
 		}
 		return (&task.Reconciler{
-			Client: mgr.GetClient(), Scope: scope, Clock: clock.RealClock{}, Recorder: rec,
+			Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scope: scope, Clock: clock.RealClock{}, Recorder: rec,
 			Pools: task.DefaultPools(), Retention: retention,
 		}).SetupWithManager(ctx, mgr)
 	})
