@@ -26,9 +26,10 @@ help: ## Show this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate the CRDs and RBAC from the API types and markers.
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs and RBAC from the API types and markers (and their copies in the Helm chart).
 	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=kube-ecs-manager paths="./controllers/..." paths="./cmd/manager/..." output:rbac:artifacts:config=config/rbac
+	hack/chart-crds.sh
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate the deepcopy functions of the API types.
@@ -88,8 +89,8 @@ test-unit: ## Run the tests that need no API server.
 	go test ./internal/... ./cmd/... -count=1
 
 .PHONY: envtest-assets
-envtest-assets: ## Build kube-apiserver, etcd and kubectl from source for envtest (cached in bin/).
-	hack/tools.sh kube-apiserver etcd kubectl
+envtest-assets: ## Build kube-apiserver, etcd, kubectl and helm from source for the tests (cached in bin/).
+	hack/tools.sh kube-apiserver etcd kubectl helm
 	@mkdir -p $(ENVTEST_ASSETS)
 	@for t in kube-apiserver etcd kubectl; do ln -sfn ../$$t $(ENVTEST_ASSETS)/$$t; done
 

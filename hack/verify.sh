@@ -9,6 +9,7 @@ generated() {
   find api -name 'zz_generated*.go' -print0
   find config/crd/bases config/rbac -name '*.yaml' -print0
   [[ -d charts/kube-ecs/crds ]] && find charts/kube-ecs/crds -name '*.yaml' -print0
+  [[ -d charts/kube-ecs/files ]] && find charts/kube-ecs/files -name '*.yaml' -print0
   true
 }
 snapshot() { generated | sort -z | xargs -0 sha256sum 2>/dev/null || true; }
