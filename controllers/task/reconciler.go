@@ -242,6 +242,10 @@ func (r *Reconciler) reconcileLifecycle(ctx context.Context, task *ecsv1alpha1.T
 	if task.Status.LastStatus == ecsv1alpha1.TaskStopped {
 		return ctrl.Result{RequeueAfter: r.retentionLeft(task)}, nil
 	}
+	if !d.RecheckAt.IsZero() {
+		// A startTimeout or a start failure's retry timeout runs out with no event to say so.
+		return ctrl.Result{RequeueAfter: max(d.RecheckAt.Sub(r.Clock.Now()), time.Second)}, nil
+	}
 	return ctrl.Result{}, nil
 }
 

@@ -160,6 +160,17 @@
 // essential container with a health check is (and there is at least one), UNKNOWN otherwise
 // (and once STOPPED).
 //
+// # startTimeout
+//
+// A dependency with a startTimeout (pod annotation ecs.kube-ecs.io/start-timeouts) must reach
+// the condition its dependents wait for within that many seconds of the pod being scheduled:
+// a plain init container (COMPLETE/SUCCESS) must have exited 0, a sidecar (START/HEALTHY) must
+// have started, which for HEALTHY means its startup probe passed. If not, its dependents give
+// up, as on ECS: TaskFailedToStart, "CannotStartContainerError: dependency <name> did not reach
+// the condition its dependents wait for within its startTimeout". Decision.RecheckAt tells the
+// controller when to look again, as no event marks a deadline passing (the same holds for the
+// retry timeout of retryable start failures).
+//
 // # version
 //
 // version is Previous's plus one when anything else in the status changed, so it counts

@@ -45,6 +45,10 @@ type Decision struct {
 	// StopGracePeriod is the grace period of that delete (the pod's
 	// terminationGracePeriodSeconds; nil leaves the default).
 	StopGracePeriod *int64
+	// RecheckAt is when the answer may change with nothing else changing (a dependency's
+	// startTimeout or the retry timeout of a start failure running out): the controller
+	// derives again then. Zero: only a change of the pod or the task can change it.
+	RecheckAt time.Time
 }
 
 // Derive computes a task's observed state from its pod. It is pure: same input, same output.
@@ -62,6 +66,7 @@ func Derive(in Input) Decision {
 		task: in.Task, prev: &in.Previous, v: v, gone: gone,
 		reachedRunning: st.StartedAt != nil,
 		retriesElapsed: retriesElapsed(st.PullStartedAt, in.RetryTimeout, now),
+		now:            now,
 	})
 	setLifecycle(st, in, v, gone, cause, now)
 	st.Version = in.Previous.Version
@@ -72,6 +77,9 @@ func Derive(in Input) Decision {
 	d := Decision{Status: *st}
 	if cause != nil && v.stoppable() {
 		d.StopPod, d.StopGracePeriod = true, gracePeriod(in.Pod)
+	}
+	if cause == nil && st.StartedAt == nil {
+		d.RecheckAt = recheckAt(v, st.PullStartedAt, in.RetryTimeout)
 	}
 	return d
 }
@@ -120,6 +128,21 @@ func gracePeriod(pod *corev1.Pod) *int64 {
 	}
 	g := *pod.Spec.TerminationGracePeriodSeconds
 	return &g
+}
+
+// recheckAt is the earliest of the pending start deadlines and, while a container waits on a
+// retryable failure, the end of the retry timeout.
+func recheckAt(v *podView, pullStartedAt *metav1.Time, timeout time.Duration) time.Time {
+	next := nextStartDeadline(v)
+	if pullStartedAt != nil && v != nil && v.retrying() {
+		if timeout <= 0 {
+			timeout = DefaultRetryTimeout
+		}
+		if end := pullStartedAt.Add(timeout); next.IsZero() || end.Before(next) {
+			next = end
+		}
+	}
+	return next
 }
 
 func retriesElapsed(since *metav1.Time, timeout time.Duration, now time.Time) bool {

@@ -59,6 +59,7 @@ type stopInput struct {
 	gone           bool
 	reachedRunning bool
 	retriesElapsed bool
+	now            time.Time
 }
 
 // findStopCause returns the first cause that applies, nil while the task should run. A cause
@@ -76,6 +77,9 @@ func findStopCause(in stopInput) *stopCause {
 	}
 	if !in.reachedRunning {
 		if c := startFailure(in.v, in.retriesElapsed); c != nil {
+			return c
+		}
+		if c := startTimedOut(in.v, in.now); c != nil {
 			return c
 		}
 	}
