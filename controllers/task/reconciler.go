@@ -7,7 +7,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
+	"github.com/kube-ecs/kube-ecs/controllers/internal/objstatus"
 	"github.com/kube-ecs/kube-ecs/controllers/task/resources"
 	"github.com/kube-ecs/kube-ecs/controllers/taskdefinition"
 	"github.com/kube-ecs/kube-ecs/internal/arn"
@@ -91,7 +91,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		} else {
 			task.Status.ObservedGeneration = task.Generation
 		}
-		if perr := r.patchStatus(ctx, base, task); perr != nil && err == nil {
+		if perr := objstatus.Patch(ctx, r.Client, base, task, base.Status, task.Status); perr != nil && err == nil {
 			err = perr
 		}
 	}()
@@ -288,20 +288,6 @@ func (r *Reconciler) deleteTask(ctx context.Context, task *ecsv1alpha1.Task) err
 	log.FromContext(ctx).Info("Deleting stopped task after its retention", "task", klog.KObj(task), "retention", r.retention())
 	if err := r.Delete(ctx, task, client.Preconditions{UID: &task.UID}); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("deleting stopped task %s: %w", klog.KObj(task), err)
-	}
-	return nil
-}
-
-// patchStatus writes the status when it changed.
-func (r *Reconciler) patchStatus(ctx context.Context, base, task *ecsv1alpha1.Task) error {
-	if equality.Semantic.DeepEqual(base.Status, task.Status) {
-		return nil
-	}
-	if err := r.Status().Patch(ctx, task, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("writing the status of %s: %w", klog.KObj(task), err)
 	}
 	return nil
 }

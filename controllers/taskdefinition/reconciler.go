@@ -7,7 +7,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
+	"github.com/kube-ecs/kube-ecs/controllers/internal/objstatus"
 	"github.com/kube-ecs/kube-ecs/internal/arn"
 )
 
@@ -70,11 +70,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 				Reason: ecsv1alpha1.ReconcileErrorReason, Message: err.Error(), ObservedGeneration: td.Generation,
 			})
 		}
-		if equality.Semantic.DeepEqual(base.Status, td.Status) {
-			return
-		}
-		if perr := r.Status().Patch(ctx, td, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); perr != nil && err == nil {
-			err = fmt.Errorf("writing the status of %s: %w", klog.KObj(td), perr)
+		if perr := objstatus.Patch(ctx, r.Client, base, td, base.Status, td.Status); perr != nil && err == nil {
+			err = perr
 		}
 	}()
 
