@@ -118,3 +118,11 @@ dev: ## Start a kwok cluster on 127.0.0.1 with the CRDs, the manager and the sam
 .PHONY: dev-down
 dev-down: ## Stop everything `make dev` started.
 	hack/dev.sh down
+
+.PHONY: kind-up
+kind-up: ## Start a real single-node kind cluster offline (Docker and containerd started by the script).
+	hack/kind.sh up
+
+.PHONY: kind-down
+kind-down: ## Delete the kind cluster and stop every daemon kind-up started.
+	hack/kind.sh down

@@ -5,8 +5,8 @@
 #
 #   hack/tools.sh [tool ...]      default: every tool
 #
-# Tools: kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kwokctl
-#        controller-gen helm kind
+# Tools: kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kubeadm kube-proxy
+#        etcd kwok kwokctl controller-gen helm kind
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,6 +15,8 @@ source "$ROOT/hack/versions.env"
 BIN=${BIN:-$ROOT/bin}
 WORK=$ROOT/.local/build
 ALL_TOOLS=(kube-apiserver etcd kubectl controller-gen kube-controller-manager kube-scheduler kwok kwokctl helm kind)
+# Built only on request (hack/kind.sh needs them for a kind node image).
+EXTRA_TOOLS=(kubelet kubeadm kube-proxy)
 
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 
@@ -82,6 +84,9 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 	_ "k8s.io/kubernetes/cmd/kubectl"
+	_ "k8s.io/kubernetes/cmd/kubelet"
+	_ "k8s.io/kubernetes/cmd/kubeadm"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
 )
 EOF
 }
@@ -138,14 +143,14 @@ EOF
 
 build() {
   case $1 in
-  kube-apiserver | kube-controller-manager | kube-scheduler | kubectl) kubernetes_binary "$1" ;;
+  kube-apiserver | kube-controller-manager | kube-scheduler | kubectl | kubelet | kubeadm | kube-proxy) kubernetes_binary "$1" ;;
   etcd) etcd_binary ;;
   kwok) go_install kwok "$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" ;;
   kwokctl) go_install kwokctl "$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION" ;;
   controller-gen) go_install controller-gen "$CONTROLLER_TOOLS_VERSION" "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_TOOLS_VERSION" ;;
   helm) go_install helm "$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" ;;
   kind) go_install kind "$KIND_VERSION" "sigs.k8s.io/kind@$KIND_VERSION" ;;
-  *) fail "unknown tool '$1' (known: ${ALL_TOOLS[*]})" ;;
+  *) fail "unknown tool '$1' (known: ${ALL_TOOLS[*]} ${EXTRA_TOOLS[*]})" ;;
   esac
 }
 
