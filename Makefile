@@ -126,3 +126,7 @@ kind-up: ## Start a real single-node kind cluster offline (Docker and containerd
 .PHONY: kind-down
 kind-down: ## Delete the kind cluster and stop every daemon kind-up started.
 	hack/kind.sh down
+
+.PHONY: test-e2e
+test-e2e: ## Images, offline kind cluster, Helm install, the Ginkgo specs of test/e2e; always tears down.
+	hack/e2e.sh

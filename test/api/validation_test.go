@@ -379,6 +379,7 @@ func TestValidVariationsAccepted(t *testing.T) {
 		{"EC2 cpu in vCPU without Fargate table", "td-ec2", `{spec: {cpu: "3 vCPU", memory: "5 GB"}}`},
 		{"COMPLETE on a non-essential container", "td-ec2", `{spec: {containerDefinitions: [{name: app, image: a, memory: 64, dependsOn: [{containerName: init, condition: COMPLETE}]}, {name: init, image: b, memory: 64, essential: false}]}}`},
 		{"task-level memory instead of container memory", "td-ec2", `{spec: {memory: "512", containerDefinitions: [{name: app, image: a}]}}`},
+		{"cluster without a spec", "cluster", `{spec: null}`},
 		{"daemon service", "service", `{spec: {schedulingStrategy: DAEMON, desiredCount: null, deploymentConfiguration: {maximumPercent: 100, minimumHealthyPercent: 0}}}`},
 		{"task with a capacity provider strategy", "task", `{spec: {launchType: null, capacityProviderStrategy: [{capacityProvider: FARGATE, base: 1, weight: 1}, {capacityProvider: FARGATE_SPOT, weight: 4}]}}`},
 		{"App Runner 4 vCPU with 12 GB", "apprunner", `{spec: {instanceConfiguration: {cpu: "4096", memory: "12288"}}}`},

@@ -189,7 +189,7 @@ type ClusterStatus struct {
 // +kubebuilder:printcolumn:name="Pending",type=integer,JSONPath=`.status.pendingTasksCount`
 // +kubebuilder:printcolumn:name="Services",type=integer,JSONPath=`.status.activeServicesCount`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
-// +kubebuilder:validation:XValidation:rule="!has(self.spec.clusterName) || self.spec.clusterName == self.metadata.name",message="spec.clusterName must equal metadata.name: a Cluster object is one ECS cluster, named by metadata.name"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec) || !has(self.spec.clusterName) || self.spec.clusterName == self.metadata.name",message="spec.clusterName must equal metadata.name: a Cluster object is one ECS cluster, named by metadata.name"
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="a cluster name (metadata.name) can have at most 63 characters: it is a label value on the cluster's pods and nodes"
 type Cluster struct {
 	metav1.TypeMeta   `json:",inline"`

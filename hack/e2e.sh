@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# make test-e2e: builds the images, brings up the offline kind cluster (hack/kind.sh), loads
+# the images, installs the Helm chart, runs the Ginkgo specs under test/e2e (build tag e2e),
+# collects logs and events when they fail, and always deletes the cluster and stops every
+# daemon it started.
+#
+# Environment: E2E_KEEP=1 leaves the cluster up (hack/kind.sh down stops it later);
+# E2E_FOCUS=<regexp> runs only the matching specs.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+TAG=e2e
+NAMESPACE=kube-ecs-system
+ARTIFACTS=$ROOT/.local/e2e
+mkdir -p "$ARTIFACTS"
+
+log() { printf 'hack/e2e.sh: %s\n' "$*" >&2; }
+
+cleanup() {
+  local code=$?
+  if [[ $code -ne 0 ]]; then
+    log "FAILED (exit $code): collecting logs and events into $ARTIFACTS"
+    kubectl get ecs,pods -A -o wide >"$ARTIFACTS/objects.txt" 2>&1 || true
+    kubectl get events -A --sort-by=.lastTimestamp >"$ARTIFACTS/events.txt" 2>&1 || true
+    kubectl -n "$NAMESPACE" logs deploy/kube-ecs-manager --tail=500 >"$ARTIFACTS/manager.log" 2>&1 || true
+    tail -n 30 "$ARTIFACTS/manager.log" >&2 || true
+  fi
+  if [[ ${E2E_KEEP:-} == 1 ]]; then
+    log "E2E_KEEP=1: the cluster stays up; stop it with hack/kind.sh down"
+  else
+    hack/kind.sh down || code=1
+  fi
+  exit "$code"
+}
+
+t0=$SECONDS
+make --no-print-directory docker-build IMAGE_TAG=$TAG
+trap cleanup EXIT
+hack/kind.sh up
+eval "$(hack/kind.sh env)"
+hack/tools.sh helm >/dev/null
+
+log "loading the images"
+for tar in bin/images/*-$TAG.tar; do
+  kind load image-archive "$tar" --name "${KIND_CLUSTER_NAME:-kube-ecs}" >/dev/null
+done
+
+log "installing the chart"
+helm upgrade --install kube-ecs charts/kube-ecs --namespace "$NAMESPACE" --create-namespace \
+  --set image.tag=$TAG --wait --timeout 5m >"$ARTIFACTS/helm.log" 2>&1 || { cat "$ARTIFACTS/helm.log" >&2; exit 1; }
+
+log "running the specs ($((SECONDS - t0))s so far)"
+E2E_IMAGE_TAG=$TAG E2E_NAMESPACE=$NAMESPACE \
+  go test -tags e2e ./test/e2e/ -count=1 -timeout 30m -v -args -ginkgo.v ${E2E_FOCUS:+-ginkgo.focus="$E2E_FOCUS"} 2>&1 |
+  tee "$ARTIFACTS/specs.log" | grep -E '^(---|===|ok|FAIL|PASS)|•|\[FAIL\]|Ran [0-9]+' || true
+grep -q '^ok' "$ARTIFACTS/specs.log" || exit 1
+log "passed in $((SECONDS - t0))s"
