@@ -27,7 +27,7 @@ var _ = Describe("The samples", func() {
 		for _, td := range []string{"web", "report", "batch-resize"} {
 			Eventually(func() (string, error) {
 				return kubectl("", "get", "-n", ns, "taskdefinition.ecs.kube-ecs.io/"+td, "-o", "jsonpath={.status.revision}")
-			}).WithTimeout(60 * time.Second).Should(Equal("1"), "task definition %s", td)
+			}).WithTimeout(60*time.Second).Should(Equal("1"), "task definition %s", td)
 		}
 		out := mustKubectl("", "get", "ecs", "-n", ns)
 		for _, name := range []string{"cluster.ecs.kube-ecs.io/default", "service.ecs.kube-ecs.io/web", "task.ecs.kube-ecs.io/report-2026-10", "apprunnerservice.apprunner.kube-ecs.io/hello"} {
