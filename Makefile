@@ -81,7 +81,10 @@ docker-build: ## Build the images (FROM scratch, one static binary, non-root) as
 ##@ Test
 
 .PHONY: test
-test: verify vet envtest-assets ## Run every test: generated-file check, vet, unit and envtest suites (-tags envtest).
+test: verify vet test-envtest test-e2e ## Run every tier: generated files, vet, unit + envtest suites, then e2e on kind.
+
+.PHONY: test-envtest
+test-envtest: envtest-assets ## Run the unit and envtest suites (-tags envtest): the fast loop with an API server.
 	go test -tags envtest ./... -count=1
 
 .PHONY: test-unit
