@@ -55,4 +55,22 @@ E2E_IMAGE_TAG=$TAG E2E_NAMESPACE=$NAMESPACE \
   go test -tags e2e ./test/e2e/ -count=1 -timeout 30m -v -args -ginkgo.v ${E2E_FOCUS:+-ginkgo.focus="$E2E_FOCUS"} 2>&1 |
   tee "$ARTIFACTS/specs.log" | grep -E '^(---|===|ok|FAIL|PASS)|•|\[FAIL\]|Ran [0-9]+' || true
 grep -q '^ok' "$ARTIFACTS/specs.log" || exit 1
+
+# The chart's life cycle: an upgrade that changes values rolls the manager, and uninstalling
+# leaves nothing of the release behind (Helm keeps CRDs by design, and with them the users'
+# objects).
+log "upgrading the chart (logLevel=debug)"
+helm upgrade kube-ecs charts/kube-ecs --namespace "$NAMESPACE" --reuse-values --set logLevel=debug \
+  --wait --timeout 5m >>"$ARTIFACTS/helm.log" 2>&1 || { cat "$ARTIFACTS/helm.log" >&2; exit 1; }
+kubectl -n "$NAMESPACE" get deploy/kube-ecs-manager -o jsonpath='{.spec.template.spec.containers[0].args}' |
+  grep -q -- '--zap-log-level=debug' || { log "the upgrade did not reach the manager's args"; exit 1; }
+log "uninstalling the chart"
+helm uninstall kube-ecs --namespace "$NAMESPACE" --wait --timeout 5m >>"$ARTIFACTS/helm.log" 2>&1 ||
+  { cat "$ARTIFACTS/helm.log" >&2; exit 1; }
+# Pods go with their Deployments through garbage collection, after helm returns.
+kubectl wait --for=delete pods -A -l app.kubernetes.io/instance=kube-ecs --timeout=120s >/dev/null 2>&1 || true
+left=$(kubectl get all,serviceaccounts,configmaps,roles,rolebindings,clusterroles,clusterrolebindings -A \
+  -l app.kubernetes.io/instance=kube-ecs -o name 2>&1)
+[[ -z $left ]] || { log "uninstall left objects behind: $left"; exit 1; }
+kubectl get crd tasks.ecs.kube-ecs.io >/dev/null || { log "uninstall removed the CRDs"; exit 1; }
 log "passed in $((SECONDS - t0))s"
