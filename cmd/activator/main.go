@@ -7,7 +7,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -20,6 +19,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/kube-ecs/kube-ecs/internal/cmdutil"
 	"github.com/kube-ecs/kube-ecs/internal/version"
 )
 
@@ -86,13 +86,7 @@ func frontDoor(domain string) http.Handler {
 
 func main() {
 	o, err := parseFlags(os.Args[1:])
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintf(os.Stderr, "activator: %v\n", err)
-		os.Exit(2)
-	}
+	cmdutil.ExitOnFlagError("activator", err)
 	if o.version {
 		fmt.Println(version.Version)
 		return

@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/kube-ecs/kube-ecs/internal/apicheck"
+	"github.com/kube-ecs/kube-ecs/internal/cmdutil"
 	"github.com/kube-ecs/kube-ecs/internal/scheme"
 	"github.com/kube-ecs/kube-ecs/internal/version"
 )
@@ -57,13 +58,7 @@ func parseFlags(args []string, getenv func(string) string) (options, *zap.Option
 
 func main() {
 	o, zo, err := parseFlags(os.Args[1:], os.Getenv)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintf(os.Stderr, "agent: %v\n", err)
-		os.Exit(2)
-	}
+	cmdutil.ExitOnFlagError("agent", err)
 	if o.version {
 		fmt.Println(version.Version)
 		return

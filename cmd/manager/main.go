@@ -3,7 +3,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"github.com/kube-ecs/kube-ecs/controllers/task"
 	"github.com/kube-ecs/kube-ecs/internal/apicheck"
 	"github.com/kube-ecs/kube-ecs/internal/arn"
+	"github.com/kube-ecs/kube-ecs/internal/cmdutil"
 	"github.com/kube-ecs/kube-ecs/internal/scheme"
 	"github.com/kube-ecs/kube-ecs/internal/version"
 )
@@ -68,13 +68,7 @@ func parseFlags(args []string) (options, *zap.Options, error) {
 
 func main() {
 	o, zo, err := parseFlags(os.Args[1:])
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintf(os.Stderr, "manager: %v\n", err)
-		os.Exit(2)
-	}
+	cmdutil.ExitOnFlagError("manager", err)
 	if o.showVersionOnly {
 		fmt.Println(version.Version)
 		return
