@@ -69,6 +69,25 @@ const (
 	// DeploymentFailedReason: the circuit breaker failed the deployment.
 	DeploymentFailedReason = "DeploymentFailed"
 
+	// DeploymentRolledBackReason: the circuit breaker failed the deployment and the service
+	// rolled back to the last COMPLETED one.
+	DeploymentRolledBackReason = "DeploymentRolledBack"
+	// DeploymentBlockedReason: minimumHealthyPercent and maximumPercent leave no room to stop
+	// or start a task.
+	DeploymentBlockedReason = "DeploymentBlocked"
+	// TasksThrottledReason: tasks keep failing to start and their replacement is slowed down.
+	TasksThrottledReason = "TasksThrottled"
+	// TasksUnplaceableReason: a task of the service cannot be placed.
+	TasksUnplaceableReason = "TasksUnplaceable"
+	// ScalingReason: running tasks differ from desiredCount with no deployment in progress.
+	ScalingReason = "Scaling"
+	// SteadyStateReason: one deployment, running == desired, all healthy.
+	SteadyStateReason = "SteadyState"
+	// ServiceDrainingReason: the service was deleted and its tasks are stopping.
+	ServiceDrainingReason = "ServiceDraining"
+	// ClusterActiveReason: the cluster is ACTIVE.
+	ClusterActiveReason = "ClusterActive"
+
 	// ClusterContainsServicesReason: deletion waits on services (ClusterContainsServicesException).
 	ClusterContainsServicesReason = "ClusterContainsServicesException"
 	// ClusterContainsTasksReason: deletion waits on tasks (ClusterContainsTasksException).

@@ -155,6 +155,35 @@ type LoadBalancer struct {
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
 	ContainerPort *int32 `json:"containerPort,omitempty"`
+	// deregistrationDelaySeconds is how long a stopping task stays out of the load balancer
+	// before its containers get SIGTERM, so that connections drain (the target group's
+	// deregistration delay; kube-ecs extension, default 5).
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=3600
+	DeregistrationDelaySeconds *int32 `json:"deregistrationDelaySeconds,omitempty"`
+	// ingress exposes the port over HTTP through the cluster's ingress controller (an
+	// Ingress object; kube-ecs extension).
+	// +optional
+	Ingress *LoadBalancerIngress `json:"ingress,omitempty"`
+}
+
+// LoadBalancerIngress is the HTTP routing rule of a load balancer: an Application Load
+// Balancer listener rule, as a Kubernetes Ingress rule.
+type LoadBalancerIngress struct {
+	// host the rule matches (any host when empty).
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Host string `json:"host,omitempty"`
+	// path prefix the rule matches (default /).
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:Pattern=`^/`
+	Path string `json:"path,omitempty"`
+	// ingressClassName of the Ingress (the cluster's default class when empty).
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	IngressClassName string `json:"ingressClassName,omitempty"`
 }
 
 // ServiceRegistry registers the service's tasks for discovery (a headless Service).
@@ -334,6 +363,34 @@ type Deployment struct {
 	// rolloutStateReason explains rolloutState.
 	// +optional
 	RolloutStateReason string `json:"rolloutStateReason,omitempty"`
+	// specHash identifies what the deployment runs (the revision and the service settings
+	// its tasks are built from; kube-ecs extension). A FAILED deployment's hash is not
+	// deployed again until the service or its task definition changes.
+	// +optional
+	SpecHash string `json:"specHash,omitempty"`
+}
+
+// CircuitBreakerState is the state of a deployment circuit breaker.
+// +kubebuilder:validation:Enum=TRIGGERED;MONITORING;MONITORING_COMPLETE;DISABLED
+type CircuitBreakerState string
+
+// Circuit breaker states.
+const (
+	CircuitBreakerTriggered          CircuitBreakerState = "TRIGGERED"
+	CircuitBreakerMonitoring         CircuitBreakerState = "MONITORING"
+	CircuitBreakerMonitoringComplete CircuitBreakerState = "MONITORING_COMPLETE"
+	CircuitBreakerDisabled           CircuitBreakerState = "DISABLED"
+)
+
+// ServiceCircuitBreakerStatus is the circuit breaker of the PRIMARY deployment, as ECS's
+// ServiceDeploymentCircuitBreaker reports it.
+type ServiceCircuitBreakerStatus struct {
+	// status of the circuit breaker.
+	Status CircuitBreakerState `json:"status"`
+	// failureCount is the number of failed tasks counted against the threshold.
+	FailureCount int32 `json:"failureCount"`
+	// threshold of failed tasks that trips the breaker.
+	Threshold int32 `json:"threshold"`
 }
 
 // ServiceEvent is one entry of a service's event log, in ECS's words.
@@ -377,6 +434,9 @@ type ServiceStatus struct {
 	// +listType=map
 	// +listMapKey=id
 	Deployments []Deployment `json:"deployments,omitempty"`
+	// deploymentCircuitBreaker is the state of the PRIMARY deployment's circuit breaker.
+	// +optional
+	DeploymentCircuitBreaker *ServiceCircuitBreakerStatus `json:"deploymentCircuitBreaker,omitempty"`
 	// events of the service, newest first (at most 100).
 	// +optional
 	// +kubebuilder:validation:MaxItems=100

@@ -45,6 +45,23 @@ const (
 	// ("0.25vCPU 0.5GB").
 	CapacityProvisionedAnnotation = "CapacityProvisioned"
 
+	// WorkloadLabel on a service's pods names the Deployment or DaemonSet that runs them (one
+	// per capacity provider of the service's strategy).
+	WorkloadLabel = LabelPrefix + "workload"
+	// DeploymentIDAnnotation on a service's Deployment or DaemonSet is the ECS deployment
+	// (ecs-svc/<id>) its pod template runs.
+	DeploymentIDAnnotation = LabelPrefix + "deployment-id"
+	// SpecHashAnnotation on a service's Deployment or DaemonSet is the hash of what its pod
+	// template runs, without the deployment id (Deployment.specHash).
+	SpecHashAnnotation = LabelPrefix + "spec-hash"
+	// ForceNewDeploymentAnnotation on a Service: a new value starts a new deployment of the
+	// same revision (UpdateService --force-new-deployment).
+	ForceNewDeploymentAnnotation = LabelPrefix + "force-new-deployment"
+	// ForceDeleteAnnotation "true" on a Service allows deleting it while desiredCount is
+	// above 0 (DeleteService --force).
+	ForceDeleteAnnotation = LabelPrefix + "force-delete"
+	// ServiceFinalizer keeps a deleted Service DRAINING until its tasks have stopped.
+	ServiceFinalizer = LabelPrefix + "service-drain"
 	// ClusterFinalizer blocks a Cluster's deletion while it has services or tasks.
 	ClusterFinalizer = LabelPrefix + "cluster-protection"
 
