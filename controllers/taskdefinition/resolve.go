@@ -66,7 +66,8 @@ type Resolved struct {
 
 // Resolve finds the revision ref names in namespace, as ECS does for RunTask and
 // CreateService: a bare family means its latest ACTIVE revision, and an INACTIVE revision
-// cannot start anything new. Errors wrap ErrNotFound or ErrInactive.
+// cannot start anything new. Errors wrap ErrNotFound or ErrInactive; with ErrInactive for
+// a pinned revision the revision is returned too.
 func Resolve(ctx context.Context, c client.Reader, namespace, ref string) (*Resolved, error) {
 	r, err := ParseReference(ref)
 	if err != nil {
@@ -86,14 +87,16 @@ func Resolve(ctx context.Context, c client.Reader, namespace, ref string) (*Reso
 	revs := owned(td, list.Items)
 	sortRevisions(revs)
 	cr, err := pick(td, revs, r)
-	if err != nil {
+	if cr == nil {
 		return nil, err
 	}
-	spec, err := Decode(cr)
-	if err != nil {
-		return nil, err
+	spec, derr := Decode(cr)
+	if derr != nil {
+		return nil, derr
 	}
-	return &Resolved{Reference: Reference{Family: r.Family, Revision: revisionNumber(cr)}, Spec: spec, Revision: cr}, nil
+	// A pinned INACTIVE revision comes back with ErrInactive: nothing new may start from
+	// it, but a service already running it keeps its tasks and can still scale, as in ECS.
+	return &Resolved{Reference: Reference{Family: r.Family, Revision: revisionNumber(cr)}, Spec: spec, Revision: cr}, err
 }
 
 // pick chooses the revision r names among revs (oldest first).
@@ -112,7 +115,7 @@ func pick(td *ecsv1alpha1.TaskDefinition, revs []appsv1.ControllerRevision, r Re
 	for i := range revs {
 		if revisionNumber(&revs[i]) == r.Revision {
 			if isInactive(td, &revs[i]) {
-				return nil, fmt.Errorf("%w: %s is INACTIVE (deregistered)", ErrInactive, r)
+				return &revs[i], fmt.Errorf("%w: %s is INACTIVE (deregistered)", ErrInactive, r)
 			}
 			return &revs[i], nil
 		}

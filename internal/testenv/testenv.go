@@ -1,9 +1,10 @@
 // Package testenv starts a real kube-apiserver and etcd (controller-runtime's envtest, with
-// the binaries hack/tools.sh builds from source) with the kube-ecs CRDs installed, for the
-// integration suites. It never downloads anything.
+// the binaries hack/tools.sh builds from source) with the kube-ecs CRDs and admission
+// policies installed, for the integration suites. It never downloads anything.
 package testenv
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,18 +16,25 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
 	"github.com/kube-ecs/kube-ecs/internal/scheme"
 )
 
-// Env is a running API server with the kube-ecs CRDs.
+// Env is a running API server with the kube-ecs CRDs and admission policies.
 type Env struct {
 	// Config reaches the API server as a cluster admin.
 	Config *rest.Config
@@ -60,7 +68,8 @@ func Root() (string, error) {
 	}
 }
 
-// Start starts etcd and kube-apiserver and installs the CRDs from config/crd/bases.
+// Start starts etcd and kube-apiserver, installs the CRDs from config/crd/bases and the
+// admission policies from config/admission, and returns once the policies are enforced.
 // The binaries come from $KUBEBUILDER_ASSETS, else bin/k8s (make envtest-assets).
 func Start() (*Env, error) {
 	root, err := Root()
@@ -94,11 +103,93 @@ func Start() (*Env, error) {
 		_ = e.Stop()
 		return nil, fmt.Errorf("creating a client: %w", err)
 	}
+	if err := e.installAdmissionPolicies(); err != nil {
+		_ = e.Stop()
+		return nil, err
+	}
 	if err := e.writeKubeconfig(); err != nil {
 		_ = e.Stop()
 		return nil, err
 	}
 	return e, nil
+}
+
+// installAdmissionPolicies creates every object of config/admission (envtest.Environment
+// installs CRDs only) and waits until the API server enforces them.
+func (e *Env) installAdmissionPolicies() error {
+	ctx := context.Background()
+	files, err := filepath.Glob(filepath.Join(e.Root, "config", "admission", "*.yaml"))
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, f := range files {
+		if filepath.Base(f) == "kustomization.yaml" {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+		for {
+			obj := &unstructured.Unstructured{}
+			if err := dec.Decode(&obj.Object); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				return fmt.Errorf("decoding %s: %w", f, err)
+			}
+			if len(obj.Object) == 0 {
+				continue
+			}
+			if err := e.Client.Create(ctx, obj); err != nil {
+				return fmt.Errorf("creating %s %s from %s: %w", obj.GetKind(), obj.GetName(), f, err)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return errors.New("config/admission holds no admission policies")
+	}
+	return e.waitForServiceDeletePolicy(ctx)
+}
+
+// waitForServiceDeletePolicy returns once the API server refuses to delete a service scaled
+// above 0. A policy and its binding take effect a moment after they are created (the
+// admission plugin loads them from an informer and type-checks them), and nothing in their
+// status says when: so it asks the plugin itself, with a dry-run delete of a probe service,
+// which it then deletes with the force annotation, and its namespace with it.
+func (e *Env) waitForServiceDeletePolicy(ctx context.Context) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "testenv-admission-"}}
+	if err := e.Client.Create(ctx, ns); err != nil {
+		return fmt.Errorf("creating the admission probe namespace: %w", err)
+	}
+	svc := &ecsv1alpha1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "probe", Namespace: ns.Name},
+		Spec:       ecsv1alpha1.ServiceSpec{TaskDefinition: "probe", DesiredCount: ptr.To[int32](2)},
+	}
+	if err := e.Client.Create(ctx, svc); err != nil {
+		return fmt.Errorf("creating the admission probe service: %w", err)
+	}
+	var last error
+	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		last = e.Client.Delete(ctx, svc, client.DryRunAll)
+		return apierrors.IsForbidden(last), nil
+	}); err != nil {
+		return fmt.Errorf("the service delete policy of config/admission is not enforced after 30s (a dry-run delete of a service scaled to 2 returned %v): %w", last, err)
+	}
+	force := fmt.Sprintf(`{"metadata":{"annotations":{%q:"true"}}}`, ecsv1alpha1.ForceDeleteAnnotation)
+	if err := e.Client.Patch(ctx, svc, client.RawPatch(types.MergePatchType, []byte(force))); err != nil {
+		return fmt.Errorf("annotating the admission probe service: %w", err)
+	}
+	if err := e.Client.Delete(ctx, svc); err != nil {
+		return fmt.Errorf("deleting the admission probe service: %w", err)
+	}
+	// Without a namespace controller the namespace stays Terminating, empty.
+	if err := e.Client.Delete(ctx, ns); err != nil {
+		return fmt.Errorf("deleting the admission probe namespace: %w", err)
+	}
+	return nil
 }
 
 func (e *Env) writeKubeconfig() error {

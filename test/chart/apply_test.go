@@ -45,7 +45,7 @@ func TestApplyToAPIServer(t *testing.T) {
 			"--set", "agent.nodeSelector.pool=ec2",
 			"--set", "activator.service.type=NodePort", "--set", "activator.domain=apps.example.com",
 		}},
-		{"manager only", []string{"--set", "agent.enabled=false", "--set", "activator.enabled=false"}},
+		{"manager only", []string{"--set", "agent.enabled=false", "--set", "activator.enabled=false", "--set", "admissionPolicies.enabled=false"}},
 	}
 	t.Run("crds", func(t *testing.T) {
 		// helm install sends crds/ as they are: the generated header must not get in the way.

@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -210,6 +211,8 @@ func TestDefaultObjects(t *testing.T) {
 		"ServiceAccount/kube-ecs-activator",
 		"ServiceAccount/kube-ecs-agent",
 		"ServiceAccount/kube-ecs-manager",
+		"ValidatingAdmissionPolicy/kube-ecs-service-delete",
+		"ValidatingAdmissionPolicyBinding/kube-ecs-service-delete",
 	}
 	if diff := cmp.Diff(want, render(t).ids()); diff != "" {
 		t.Errorf("rendered objects (-want +got):\n%s", diff)
@@ -233,7 +236,10 @@ func TestNamespacesAndLabels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clusterScoped := map[string]bool{"ClusterRole": true, "ClusterRoleBinding": true}
+	clusterScoped := map[string]bool{
+		"ClusterRole": true, "ClusterRoleBinding": true,
+		"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
+	}
 	for _, o := range r.objects {
 		if clusterScoped[o.Kind] {
 			if o.Namespace != "" {
@@ -601,6 +607,7 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		{"retention", []string{"--set", "stoppedTaskRetention=forever"}, "/stoppedTaskRetention"},
 		{"pull policy", []string{"--set", "image.pullPolicy=Sometimes"}, "/image/pullPolicy"},
 		{"domain", []string{"--set", "activator.domain=Not_A_Domain"}, "/activator/domain"},
+		{"admission policies switch", []string{"--set-string", "admissionPolicies.enabled=yes"}, "/admissionPolicies/enabled"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -612,6 +619,67 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 				t.Errorf("want a schema error naming %q, got: %v", tt.want, err)
 			}
 		})
+	}
+}
+
+// TestAdmissionPolicies checks the chart installs config/admission/service-delete.yaml by
+// default: the policy's spec as it is there (make manifests copies it), and a binding that
+// denies, named after the release.
+func TestAdmissionPolicies(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "config", "admission", "service-delete.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want struct {
+		policy  admissionregistrationv1.ValidatingAdmissionPolicy
+		binding admissionregistrationv1.ValidatingAdmissionPolicyBinding
+	}
+	docs := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(raw)))
+	for {
+		doc, err := docs.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var meta metav1.TypeMeta
+		if err := yaml.Unmarshal(doc, &meta); err != nil {
+			t.Fatal(err)
+		}
+		switch meta.Kind {
+		case "ValidatingAdmissionPolicy":
+			err = yaml.UnmarshalStrict(doc, &want.policy)
+		case "ValidatingAdmissionPolicyBinding":
+			err = yaml.UnmarshalStrict(doc, &want.binding)
+		}
+		if err != nil {
+			t.Fatalf("config/admission/service-delete.yaml: %s: %v", meta.Kind, err)
+		}
+	}
+	if len(want.policy.Spec.Validations) == 0 || want.binding.Spec.PolicyName != want.policy.Name {
+		t.Fatal("config/admission/service-delete.yaml needs a policy with validations and its binding")
+	}
+
+	r := render(t)
+	const name = "kube-ecs-service-delete" // <fullname>-service-delete
+	var policy admissionregistrationv1.ValidatingAdmissionPolicy
+	r.get(t, "ValidatingAdmissionPolicy", name, &policy)
+	if diff := cmp.Diff(want.policy.Spec, policy.Spec); diff != "" {
+		t.Errorf("the chart's policy drifted from config/admission/service-delete.yaml; run make manifests (-config +chart):\n%s", diff)
+	}
+	var binding admissionregistrationv1.ValidatingAdmissionPolicyBinding
+	r.get(t, "ValidatingAdmissionPolicyBinding", name, &binding)
+	wantBinding := want.binding.Spec
+	wantBinding.PolicyName = name
+	if diff := cmp.Diff(wantBinding, binding.Spec); diff != "" {
+		t.Errorf("the chart's binding differs from config/admission/service-delete.yaml's (-config +chart):\n%s", diff)
+	}
+
+	for _, o := range render(t, "--set", "admissionPolicies.enabled=false").objects {
+		if strings.HasPrefix(o.Kind, "ValidatingAdmissionPolicy") {
+			t.Errorf("%s rendered although admissionPolicies.enabled=false", o.id())
+		}
 	}
 }
 

@@ -434,6 +434,12 @@ type ServiceStatus struct {
 	// +listType=map
 	// +listMapKey=id
 	Deployments []Deployment `json:"deployments,omitempty"`
+	// lastFailedDeployment is the most recent deployment the circuit breaker failed, once its
+	// tasks are gone and it left the deployments list (kube-ecs extension). Its specHash is
+	// not deployed again until the service or its task definition changes; the annotation
+	// ecs.kube-ecs.io/force-new-deployment retries it.
+	// +optional
+	LastFailedDeployment *Deployment `json:"lastFailedDeployment,omitempty"`
 	// deploymentCircuitBreaker is the state of the PRIMARY deployment's circuit breaker.
 	// +optional
 	DeploymentCircuitBreaker *ServiceCircuitBreakerStatus `json:"deploymentCircuitBreaker,omitempty"`

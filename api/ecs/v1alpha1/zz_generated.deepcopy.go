@@ -1865,6 +1865,11 @@ func (in *ServiceStatus) DeepCopyInto(out *ServiceStatus) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.LastFailedDeployment != nil {
+		in, out := &in.LastFailedDeployment, &out.LastFailedDeployment
+		*out = new(Deployment)
+		(*in).DeepCopyInto(*out)
+	}
 	if in.DeploymentCircuitBreaker != nil {
 		in, out := &in.DeploymentCircuitBreaker, &out.DeploymentCircuitBreaker
 		*out = new(ServiceCircuitBreakerStatus)

@@ -1,0 +1,148 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
+	"github.com/kube-ecs/kube-ecs/internal/rollout"
+)
+
+// eventChunk is how many task ids one "has started/stopped" event lists.
+const eventChunk = 10
+
+// observe reads the service's tasks and announces the ones that started or stopped since
+// the last pass.
+func (r *Reconciler) observe(ctx context.Context, s *scope) error {
+	pods := &corev1.PodList{}
+	if err := r.List(ctx, pods, client.InNamespace(s.svc.Namespace), client.MatchingLabels{ecsv1alpha1.ServiceLabel: s.svc.Name}); err != nil {
+		return fmt.Errorf("listing the tasks of %s: %w", klog.KObj(s.svc), err)
+	}
+	grace := time.Duration(0)
+	if g := s.svc.Spec.HealthCheckGracePeriodSeconds; g != nil {
+		grace = time.Duration(*g) * time.Second
+	}
+	s.tasks = s.tasks[:0]
+	present := map[types.UID]bool{}
+	var started, stopped []string
+	for i := range pods.Items {
+		pod := &pods.Items[i]
+		if pod.Labels[ecsv1alpha1.WorkloadLabel] == "" {
+			continue
+		}
+		t := observeTask(pod, grace, s.now.Time)
+		s.tasks = append(s.tasks, t)
+		present[pod.UID] = true
+		switch {
+		case !s.tr.primed:
+			s.tr.started[pod.UID] = true
+			s.tr.stopped[pod.UID] = t.terminating()
+		case !t.terminating() && !s.tr.started[pod.UID]:
+			s.tr.started[pod.UID] = true
+			started = append(started, t.id)
+		case t.terminating() && !s.tr.stopped[pod.UID]:
+			s.tr.started[pod.UID], s.tr.stopped[pod.UID] = true, true
+			stopped = append(stopped, t.id)
+		}
+	}
+	for uid := range s.tr.started {
+		if present[uid] {
+			continue
+		}
+		if !s.tr.stopped[uid] {
+			stopped = append(stopped, idOf(uid))
+		}
+		delete(s.tr.started, uid)
+		delete(s.tr.stopped, uid)
+	}
+	s.tr.primed = true
+	slices.Sort(started)
+	slices.Sort(stopped)
+	for ids := range slices.Chunk(started, eventChunk) {
+		s.event(false, "TasksStarted", rollout.StartedTasks(s.svc.Name, ids))
+	}
+	for ids := range slices.Chunk(stopped, eventChunk) {
+		s.event(false, "TasksStopped", rollout.StoppedTasks(s.svc.Name, ids))
+	}
+	return nil
+}
+
+func idOf(uid types.UID) string { return strings.ReplaceAll(string(uid), "-", "") }
+
+// reconcileFailedTasks stops the tasks ECS would stop (an essential container exited, the
+// task failed to start, a health check failed after the grace period) and counts them as
+// failed tasks of their deployment. A task that failed to start after others did waits
+// for the service throttle before it is replaced.
+func (r *Reconciler) reconcileFailedTasks(ctx context.Context, s *scope) error {
+	deps := s.svc.Status.Deployments
+	for i := range deps {
+		deps[i].FailedTasks += s.tr.failures[deps[i].ID]
+	}
+	index := map[string]int{}
+	for i, d := range deps {
+		index[d.ID] = i
+	}
+	for _, t := range s.tasks {
+		if t.stop == nil {
+			continue
+		}
+		i, counted := index[t.deploymentID]
+		if counted && t.stop.startFailure {
+			if delay := rollout.ThrottleDelay(deps[i].FailedTasks); delay > 0 {
+				if wait := t.pod.CreationTimestamp.Add(delay).Sub(s.now.Time); wait > 0 {
+					s.requeueAfter(wait)
+					if !s.tr.throttled[t.deploymentID] {
+						s.tr.throttled[t.deploymentID] = true
+						s.event(true, ecsv1alpha1.TasksThrottledReason, rollout.UnableToConsistentlyStart(s.svc.Name))
+					}
+					continue
+				}
+			}
+		}
+		opts := []client.DeleteOption{client.Preconditions{UID: &t.pod.UID}}
+		if t.stop.grace != nil {
+			opts = append(opts, client.GracePeriodSeconds(*t.stop.grace))
+		}
+		if err := r.Delete(ctx, t.pod, opts...); err != nil {
+			if client.IgnoreNotFound(err) == nil {
+				continue
+			}
+			return fmt.Errorf("stopping task %s of %s: %w", t.id, klog.KObj(s.svc), err)
+		}
+		log.FromContext(ctx).Info("Stopped task", "pod", klog.KObj(t.pod), "stopCode", t.stop.code, "reason", t.stop.reason)
+		r.Recorder.Eventf(s.svc, t.pod, corev1.EventTypeWarning, string(t.stop.code), "StopTask",
+			"(service %s) stopped task %s: %s: %s", s.svc.Name, t.id, t.stop.code, t.stop.reason)
+		if counted {
+			s.tr.failures[t.deploymentID]++
+			deps[i].FailedTasks++
+		}
+	}
+	if resetOnHealthy(s.svc) {
+		for i := range deps {
+			for _, t := range s.tasks {
+				if t.deploymentID == deps[i].ID && t.ready {
+					deps[i].FailedTasks = 0
+					break
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func resetOnHealthy(svc *ecsv1alpha1.Service) bool {
+	dc := svc.Spec.DeploymentConfiguration
+	if dc == nil || dc.DeploymentCircuitBreaker == nil || dc.DeploymentCircuitBreaker.ResetOnHealthyTask == nil {
+		return true
+	}
+	return *dc.DeploymentCircuitBreaker.ResetOnHealthyTask
+}
