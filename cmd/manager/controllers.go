@@ -6,6 +6,8 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"github.com/kube-ecs/kube-ecs/controllers/cluster"
+	"github.com/kube-ecs/kube-ecs/controllers/service"
 	"github.com/kube-ecs/kube-ecs/controllers/task"
 	"github.com/kube-ecs/kube-ecs/controllers/taskdefinition"
 )
@@ -16,6 +18,14 @@ const eventSource = "kube-ecs"
 // setupControllers registers every controller with the manager.
 func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 	recorder := mgr.GetEventRecorder(eventSource)
+	if err := (&cluster.Reconciler{
+		Client:   mgr.GetClient(),
+		Scope:    o.scope,
+		Clock:    clock.RealClock{},
+		Recorder: recorder,
+	}).SetupWithManager(ctx, mgr); err != nil {
+		return err
+	}
 	if err := (&taskdefinition.Reconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
@@ -23,6 +33,15 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 		Clock:     clock.RealClock{},
 		Recorder:  recorder,
 	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	if err := (&service.Reconciler{
+		Client:   mgr.GetClient(),
+		Scope:    o.scope,
+		Clock:    clock.RealClock{},
+		Recorder: recorder,
+		Pools:    task.DefaultPools(),
+	}).SetupWithManager(ctx, mgr); err != nil {
 		return err
 	}
 	return (&task.Reconciler{
