@@ -101,7 +101,10 @@ type taskCounts struct {
 // deployments without tasks: they become INACTIVE and leave the list. It returns the ids
 // of the deployments it completed and the newest FAILED deployment it retired (nil: none),
 // which the service remembers so that its spec is not deployed again.
-func settle(deps []ecsv1alpha1.Deployment, counts map[string]taskCounts, now metav1.Time) ([]ecsv1alpha1.Deployment, []string, *ecsv1alpha1.Deployment) {
+//
+// settled says the workloads have carried out their spec (their controllers observed it and
+// every pod is updated and available): a deployment does not complete before.
+func settle(deps []ecsv1alpha1.Deployment, counts map[string]taskCounts, settled bool, now metav1.Time) ([]ecsv1alpha1.Deployment, []string, *ecsv1alpha1.Deployment) {
 	var retired *ecsv1alpha1.Deployment
 	var out []ecsv1alpha1.Deployment
 	var completed []string
@@ -114,7 +117,7 @@ func settle(deps []ecsv1alpha1.Deployment, counts map[string]taskCounts, now met
 		changed := d.DesiredCount != c.desired || d.PendingCount != c.pending || d.RunningCount != c.running
 		d.DesiredCount, d.PendingCount, d.RunningCount = c.desired, c.pending, c.running
 		if i == 0 && d.Status == ecsv1alpha1.DeploymentPrimary {
-			if d.RolloutState == ecsv1alpha1.RolloutInProgress && others == 0 &&
+			if d.RolloutState == ecsv1alpha1.RolloutInProgress && others == 0 && settled &&
 				c.running == c.desired && c.healthy >= c.desired && c.tasks == c.desired {
 				d.RolloutState, d.RolloutStateReason = ecsv1alpha1.RolloutCompleted, rollout.CompletedReason(d.ID)
 				completed = append(completed, d.ID)
@@ -145,8 +148,10 @@ func settle(deps []ecsv1alpha1.Deployment, counts map[string]taskCounts, now met
 }
 
 // breakerStatus is the PRIMARY deployment's circuit breaker as ECS reports it: TRIGGERED
-// while a FAILED deployment is the PRIMARY or is being rolled back from.
-func breakerStatus(deps []ecsv1alpha1.Deployment, cb *ecsv1alpha1.DeploymentCircuitBreaker, threshold int32) *ecsv1alpha1.ServiceCircuitBreakerStatus {
+// while a FAILED deployment is the PRIMARY or is being rolled back from, and, once the
+// FAILED deployment left the list, for as long as the spec (specHash) still asks for what
+// it ran: ECS's service deployment stays TRIGGERED until a new deployment starts.
+func breakerStatus(deps []ecsv1alpha1.Deployment, lastFailed *ecsv1alpha1.Deployment, specHash string, cb *ecsv1alpha1.DeploymentCircuitBreaker, threshold int32) *ecsv1alpha1.ServiceCircuitBreakerStatus {
 	st := &ecsv1alpha1.ServiceCircuitBreakerStatus{Status: ecsv1alpha1.CircuitBreakerDisabled, Threshold: threshold}
 	if cb == nil || !cb.Enable || len(deps) == 0 {
 		return st
@@ -158,6 +163,10 @@ func breakerStatus(deps []ecsv1alpha1.Deployment, cb *ecsv1alpha1.DeploymentCirc
 			st.Status, st.FailureCount = ecsv1alpha1.CircuitBreakerTriggered, d.FailedTasks
 			return st
 		}
+	}
+	if lastFailed != nil && specHash != "" && lastFailed.SpecHash == specHash && p.SpecHash != specHash {
+		st.Status, st.FailureCount = ecsv1alpha1.CircuitBreakerTriggered, lastFailed.FailedTasks
+		return st
 	}
 	if p.RolloutState == ecsv1alpha1.RolloutCompleted {
 		st.Status = ecsv1alpha1.CircuitBreakerMonitoringComplete

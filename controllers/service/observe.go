@@ -129,7 +129,7 @@ func (r *Reconciler) reconcileFailedTasks(ctx context.Context, s *scope) error {
 	if resetOnHealthy(s.svc) {
 		for i := range deps {
 			for _, t := range s.tasks {
-				if t.deploymentID == deps[i].ID && t.ready {
+				if t.deploymentID == deps[i].ID && t.healthy {
 					deps[i].FailedTasks = 0
 					break
 				}

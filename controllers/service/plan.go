@@ -33,6 +33,11 @@ type plan struct {
 	regPorts  []resources.Port
 	registry  bool
 	threshold int32
+	// specHash is what the spec asks to run ("" while its task definition does not resolve).
+	specHash string
+	// newPrimary: this pass changed the PRIMARY deployment (started one, failed it or
+	// rolled back); the status records it before a workload runs it.
+	newPrimary bool
 }
 
 // Percent defaults, as ECS's API applies them.
@@ -91,6 +96,7 @@ func (r *Reconciler) reconcileDeployments(ctx context.Context, s *scope) (*plan,
 			hash:           specHash(svc, r.Scope.TaskDefinition(resolved.Reference.Family, resolved.Reference.Revision), placements),
 			taskDefinition: r.Scope.TaskDefinition(resolved.Reference.Family, resolved.Reference.Revision),
 		}
+		p.specHash = w.hash
 		if len(svc.Spec.CapacityProviderStrategy) > 0 || svc.Spec.LaunchType == "" {
 			w.strategy = strategyOf(svc, s.cluster)
 		}
@@ -104,8 +110,8 @@ func (r *Reconciler) reconcileDeployments(ctx context.Context, s *scope) (*plan,
 		var created bool
 		deps, created = planDeployments(deps, st.LastFailedDeployment, w, s.now, id)
 		if created {
-			r.Recorder.Eventf(svc, nil, corev1.EventTypeNormal, ecsv1alpha1.DeploymentInProgressReason, "Deploy",
-				"(service %s) (deployment %s) deployment started: %s", svc.Name, id, w.taskDefinition)
+			s.events = append(s.events, pendingEvent{reason: ecsv1alpha1.DeploymentInProgressReason, deploy: true,
+				message: fmt.Sprintf("(service %s) (deployment %s) deployment started: %s", svc.Name, id, w.taskDefinition)})
 		}
 	}
 	p.threshold = rollout.Threshold(p.desired, cb)
@@ -116,6 +122,7 @@ func (r *Reconciler) reconcileDeployments(ctx context.Context, s *scope) (*plan,
 			s.event(true, ecsv1alpha1.DeploymentRolledBackReason, rollout.RolledBack(svc.Name, br.failedID, br.rolledBackTo))
 		}
 	}
+	p.newPrimary = len(st.Deployments) == 0 || st.Deployments[0].ID != deps[0].ID || st.Deployments[0].RolloutState != deps[0].RolloutState
 	st.Deployments = deps
 	p.primary = deps[0]
 	p.paused = p.primary.RolloutState == ecsv1alpha1.RolloutFailed

@@ -159,6 +159,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	tr := r.trackers.get(req.NamespacedName)
 	s := &scope{svc: svc, tr: tr, now: metav1.NewTime(r.Clock.Now().Truncate(time.Second))}
 	base := svc.DeepCopy()
+	before := tr.snapshot()
 	defer func() {
 		if err != nil {
 			setCondition(svc, ecsv1alpha1.ReadyCondition, metav1.ConditionFalse, ecsv1alpha1.ReconcileErrorReason, err.Error())
@@ -166,11 +167,24 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 			svc.Status.ObservedGeneration = svc.Generation
 		}
 		perr := objstatus.Patch(ctx, r.Client, base, svc, base.Status, svc.Status)
-		if perr == nil {
+		switch {
+		case perr == nil:
 			clear(tr.failures) // they are in the written status now
 			r.emit(svc, s.events)
-		} else if err == nil {
+		case apierrors.IsConflict(perr) && err == nil:
+			// The cache had not caught up with the last write yet: run again on the newer
+			// object; the events of this pass are sent then.
+			tr.restore(before)
+			result, err = ctrl.Result{Requeue: true}, nil
+			return
+		case err == nil:
 			err = perr
+		}
+		if perr != nil {
+			tr.restore(before)
+		}
+		if err != nil {
+			result = ctrl.Result{}
 		}
 	}()
 	return r.reconcileService(ctx, s)
@@ -188,6 +202,9 @@ type scope struct {
 	events  []pendingEvent
 	requeue time.Duration
 	blocked bool
+	// unsettled: a workload has not carried out its spec yet (its controller has not
+	// observed it, or its pods are not all updated and available).
+	unsettled bool
 }
 
 func metav1IsControlledBy(o, owner metav1.Object) bool { return metav1.IsControlledBy(o, owner) }
@@ -198,6 +215,9 @@ type pendingEvent struct {
 	warning bool
 	reason  string
 	message string
+	// deploy: a Kubernetes Event of the Deploy action, not an ECS service event (it stays
+	// out of status.events).
+	deploy bool
 }
 
 func (s *scope) event(warning bool, reason, message string) {
@@ -243,7 +263,13 @@ func (r *Reconciler) reconcileService(ctx context.Context, s *scope) (ctrl.Resul
 	if err != nil || plan == nil {
 		return ctrl.Result{RequeueAfter: s.requeue}, err
 	}
-	if err := r.reconcileWorkloads(ctx, s, plan); err != nil {
+	if plan.newPrimary {
+		// The status write carries the resourceVersion this pass read: a pass that read a
+		// stale service fails there, and must not have run a deployment nothing records.
+		// The workloads follow once the status holds the new PRIMARY deployment.
+		s.unsettled = true
+		s.requeueAfter(time.Second)
+	} else if err := r.reconcileWorkloads(ctx, s, plan); err != nil {
 		return ctrl.Result{}, err
 	}
 	if err := r.reconcileNetworking(ctx, s, plan); err != nil {
@@ -322,7 +348,11 @@ func (r *Reconciler) emit(svc *ecsv1alpha1.Service, evs []pendingEvent) {
 		if e.warning {
 			typ = corev1.EventTypeWarning
 		}
-		r.Recorder.Eventf(svc, nil, typ, e.reason, "Schedule", "%s", e.message)
+		action := "Schedule"
+		if e.deploy {
+			action = "Deploy"
+		}
+		r.Recorder.Eventf(svc, nil, typ, e.reason, action, "%s", e.message)
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
-	"github.com/kube-ecs/kube-ecs/controllers/service/resources"
 	"github.com/kube-ecs/kube-ecs/internal/rollout"
 )
 
@@ -29,7 +28,6 @@ func (r *Reconciler) reconcileStatus(ctx context.Context, s *scope, p *plan) err
 	for id, n := range activeDesired {
 		counts[id] = taskCounts{desired: n}
 	}
-	minReady := time.Duration(resources.MinReadySeconds(p.template(p.parts[0]))) * time.Second
 	unplaceable := ""
 	for _, t := range s.tasks {
 		if t.terminating() {
@@ -43,14 +41,11 @@ func (r *Reconciler) reconcileStatus(ctx context.Context, s *scope, p *plan) err
 		case t.running():
 			c.running++
 		}
-		if t.ready {
-			if since := readySince(t.pod); !since.IsZero() {
-				if wait := since.Add(minReady).Sub(s.now.Time); wait > 0 {
-					s.requeueAfter(wait)
-				} else {
-					c.healthy++
-				}
-			}
+		switch {
+		case t.healthy:
+			c.healthy++
+		case t.ready:
+			s.requeueAfter(readySince(t.pod).Add(minReady(t.pod)).Sub(s.now.Time))
 		}
 		if t.unplaceable != "" && unplaceable == "" {
 			unplaceable = t.unplaceable
@@ -61,7 +56,7 @@ func (r *Reconciler) reconcileStatus(ctx context.Context, s *scope, p *plan) err
 	c.desired = desired
 	counts[p.primary.ID] = c
 
-	deps, completed, retired := settle(st.Deployments, counts, s.now)
+	deps, completed, retired := settle(st.Deployments, counts, !s.unsettled, s.now)
 	if retired != nil {
 		st.LastFailedDeployment = retired
 	}
@@ -80,7 +75,7 @@ func (r *Reconciler) reconcileStatus(ctx context.Context, s *scope, p *plan) err
 	if dc := svc.Spec.DeploymentConfiguration; dc != nil {
 		cb = dc.DeploymentCircuitBreaker
 	}
-	st.DeploymentCircuitBreaker = breakerStatus(deps, cb, p.threshold)
+	st.DeploymentCircuitBreaker = breakerStatus(deps, st.LastFailedDeployment, p.specHash, cb, p.threshold)
 
 	if unplaceable != "" {
 		if s.tr.unplaceable != unplaceable {
@@ -92,7 +87,9 @@ func (r *Reconciler) reconcileStatus(ctx context.Context, s *scope, p *plan) err
 	}
 	r.setConditions(s, p, counts[p.primary.ID], unplaceable)
 	for _, e := range s.events {
-		st.Events, _ = rollout.Record(st.Events, e.message, s.now)
+		if !e.deploy {
+			st.Events, _ = rollout.Record(st.Events, e.message, s.now)
+		}
 	}
 	return nil
 }
@@ -167,7 +164,7 @@ func (r *Reconciler) setConditions(s *scope, p *plan, primary taskCounts, unplac
 			fmt.Sprintf("%d healthy tasks, minimum %d", healthy, minHealthy))
 	}
 	// The services-stable waiter's condition: one deployment, running == desired.
-	steady := len(st.Deployments) == 1 && d.Status == ecsv1alpha1.DeploymentPrimary &&
+	steady := len(st.Deployments) == 1 && d.Status == ecsv1alpha1.DeploymentPrimary && !s.unsettled &&
 		st.RunningCount == st.DesiredCount && primary.healthy >= st.DesiredCount && st.PendingCount == 0 &&
 		d.RolloutState != ecsv1alpha1.RolloutFailed
 	was := meta.IsStatusConditionTrue(st.Conditions, ecsv1alpha1.SteadyStateCondition)

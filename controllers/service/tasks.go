@@ -23,6 +23,8 @@ type taskView struct {
 	deploymentID string // ecs-svc/<digits>
 	status       ecsv1alpha1.TaskLifecycleStatus
 	ready        bool
+	// healthy: ready for the pod's minReadySeconds (ECS counts it as healthy).
+	healthy bool
 	// stop is why the scheduler stops the task now; nil: it keeps running.
 	stop *stopCause
 	// unplaceable is the scheduler's reason when the pod cannot be placed.
@@ -71,10 +73,13 @@ func observeTask(pod *corev1.Pod, grace time.Duration, now time.Time) taskView {
 		status:       d.Status.LastStatus,
 		ready:        podReady(pod),
 	}
+	if since := readySince(pod); v.ready && !since.IsZero() && !now.Before(since.Add(minReady(pod))) {
+		v.healthy = true
+	}
 	switch {
 	case pod.DeletionTimestamp != nil:
 	case d.StopPod:
-		v.stop = &stopCause{code: d.Status.StopCode, reason: d.Status.StoppedReason, grace: d.StopGracePeriod, startFailure: d.Status.StartedAt == nil}
+		v.stop = &stopCause{code: d.Status.StopCode, reason: d.Status.StoppedReason, grace: d.StopGracePeriod, startFailure: d.Status.StartedAt == nil || ranBriefly(pod)}
 	case d.Status.HealthStatus == ecsv1alpha1.HealthStatusUnhealthy && d.Status.StartedAt != nil && !now.Before(d.Status.StartedAt.Add(grace)):
 		v.stop = &stopCause{code: ecsv1alpha1.StopCodeServiceSchedulerInitiated, reason: ReasonHealthChecksFailed, grace: pod.Spec.TerminationGracePeriodSeconds}
 	}
@@ -96,4 +101,32 @@ func podCondition(pod *corev1.Pod, t corev1.PodConditionType) *corev1.PodConditi
 func podReady(pod *corev1.Pod) bool {
 	c := podCondition(pod, corev1.PodReady)
 	return c != nil && c.Status == corev1.ConditionTrue && pod.DeletionTimestamp == nil
+}
+
+// minReady is how long a ready task waits before ECS counts it as healthy: at once when a
+// readiness probe (a health check, a load balancer target) says so, else the 40-second rule.
+func minReady(pod *corev1.Pod) time.Duration {
+	for _, c := range pod.Spec.Containers {
+		if c.ReadinessProbe != nil {
+			return 0
+		}
+	}
+	return fortySeconds
+}
+
+// fortySeconds is ECS's 40-second rule.
+const fortySeconds = 40 * time.Second
+
+// ranBriefly says a container of the pod exited less than 40 seconds after it started: the
+// task failed before ECS could count it as healthy, which the service throttle counts as a
+// task that failed to start.
+func ranBriefly(pod *corev1.Pod) bool {
+	for _, cs := range pod.Status.ContainerStatuses {
+		for _, t := range []*corev1.ContainerStateTerminated{cs.State.Terminated, cs.LastTerminationState.Terminated} {
+			if t != nil && (t.StartedAt.IsZero() || t.FinishedAt.Sub(t.StartedAt.Time) < fortySeconds) {
+				return true
+			}
+		}
+	}
+	return false
 }

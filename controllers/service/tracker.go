@@ -1,6 +1,7 @@
 package service
 
 import (
+	"maps"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -43,4 +44,24 @@ func (t *trackers) forget(key types.NamespacedName) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.m, key)
+}
+
+// announced is the part of a tracker that says which events were sent: it is put back when
+// a pass fails to write its status, so that the next pass sends them again.
+type announced struct {
+	primed      bool
+	started     map[types.UID]bool
+	stopped     map[types.UID]bool
+	throttled   map[string]bool
+	unplaceable string
+	blocked     bool
+}
+
+func (t *tracker) snapshot() announced {
+	return announced{primed: t.primed, started: maps.Clone(t.started), stopped: maps.Clone(t.stopped),
+		throttled: maps.Clone(t.throttled), unplaceable: t.unplaceable, blocked: t.blocked}
+}
+
+func (t *tracker) restore(a announced) {
+	t.primed, t.started, t.stopped, t.throttled, t.unplaceable, t.blocked = a.primed, a.started, a.stopped, a.throttled, a.unplaceable, a.blocked
 }

@@ -63,6 +63,10 @@ func (r *Reconciler) reconcileWorkloads(ctx context.Context, s *scope, p *plan) 
 			if err := r.apply(ctx, ds); err != nil {
 				return err
 			}
+			if cur.Generation == 0 || ds.Generation != cur.Status.ObservedGeneration ||
+				cur.Status.UpdatedNumberScheduled != cur.Status.DesiredNumberScheduled || cur.Status.NumberAvailable != cur.Status.DesiredNumberScheduled {
+				s.unsettled = true
+			}
 			continue
 		}
 		dep := resources.MakeDeployment(svc, t, part, p.paused)
@@ -88,6 +92,10 @@ func (r *Reconciler) reconcileWorkloads(ctx context.Context, s *scope, p *plan) 
 		}
 		if err := r.apply(ctx, dep); err != nil {
 			return err
+		}
+		if cur.Generation == 0 || dep.Generation != cur.Status.ObservedGeneration ||
+			cur.Status.UpdatedReplicas != part.Replicas || cur.Status.Replicas != part.Replicas || cur.Status.AvailableReplicas != part.Replicas {
+			s.unsettled = true
 		}
 	}
 	if blocked {
