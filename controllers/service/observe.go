@@ -33,7 +33,8 @@ func (r *Reconciler) observe(ctx context.Context, s *scope) error {
 	}
 	s.tasks = s.tasks[:0]
 	present := map[types.UID]bool{}
-	var started, stopped []string
+	var started, stopped, registered, deregistered []string
+	balanced := len(s.svc.Spec.LoadBalancers) > 0
 	for i := range pods.Items {
 		pod := &pods.Items[i]
 		if pod.Labels[ecsv1alpha1.WorkloadLabel] == "" {
@@ -42,6 +43,16 @@ func (r *Reconciler) observe(ctx context.Context, s *scope) error {
 		t := observeTask(pod, grace, s.now.Time)
 		s.tasks = append(s.tasks, t)
 		present[pod.UID] = true
+		switch {
+		case !balanced || !s.tr.primed:
+			s.tr.registered[pod.UID] = balanced && t.ready
+		case t.ready && !s.tr.registered[pod.UID]:
+			s.tr.registered[pod.UID] = true
+			registered = append(registered, t.id)
+		case t.terminating() && s.tr.registered[pod.UID]:
+			s.tr.registered[pod.UID] = false
+			deregistered = append(deregistered, t.id)
+		}
 		switch {
 		case !s.tr.primed:
 			s.tr.started[pod.UID] = true
@@ -61,8 +72,12 @@ func (r *Reconciler) observe(ctx context.Context, s *scope) error {
 		if !s.tr.stopped[uid] {
 			stopped = append(stopped, idOf(uid))
 		}
+		if s.tr.registered[uid] {
+			deregistered = append(deregistered, idOf(uid))
+		}
 		delete(s.tr.started, uid)
 		delete(s.tr.stopped, uid)
+		delete(s.tr.registered, uid)
 	}
 	s.tr.primed = true
 	slices.Sort(started)
@@ -72,6 +87,16 @@ func (r *Reconciler) observe(ctx context.Context, s *scope) error {
 	}
 	for ids := range slices.Chunk(stopped, eventChunk) {
 		s.event(false, "TasksStopped", rollout.StoppedTasks(s.svc.Name, ids))
+	}
+	if balanced {
+		target := targetName(s.svc)
+		if len(registered) > 0 {
+			s.event(false, "TargetsRegistered", rollout.RegisteredTargets(s.svc.Name, len(registered), target))
+		}
+		if len(deregistered) > 0 {
+			s.event(false, "TargetsDraining", rollout.BeganDraining(s.svc.Name, len(deregistered)))
+			s.event(false, "TargetsDeregistered", rollout.DeregisteredTargets(s.svc.Name, len(deregistered), target))
+		}
 	}
 	return nil
 }
@@ -145,4 +170,15 @@ func resetOnHealthy(svc *ecsv1alpha1.Service) bool {
 		return true
 	}
 	return *dc.DeploymentCircuitBreaker.ResetOnHealthyTask
+}
+
+// targetName names the service's target group in events: the first load balancer's
+// targetGroupArn as written, else the Kubernetes Service that plays it.
+func targetName(svc *ecsv1alpha1.Service) string {
+	for _, lb := range svc.Spec.LoadBalancers {
+		if lb.TargetGroupArn != "" {
+			return lb.TargetGroupArn
+		}
+	}
+	return "service/" + svc.Namespace + "/" + svc.Name
 }

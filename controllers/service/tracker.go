@@ -15,10 +15,11 @@ type tracker struct {
 	primed      bool
 	started     map[types.UID]bool
 	stopped     map[types.UID]bool
-	failures    map[string]int32 // by deployment id, not yet written
-	throttled   map[string]bool  // deployment ids whose throttling was announced
-	unplaceable string           // the last placement failure announced
-	blocked     bool             // a blocked deployment was announced
+	registered  map[types.UID]bool // tasks in the load balancers
+	failures    map[string]int32   // by deployment id, not yet written
+	throttled   map[string]bool    // deployment ids whose throttling was announced
+	unplaceable string             // the last placement failure announced
+	blocked     bool               // a blocked deployment was announced
 }
 
 type trackers struct {
@@ -34,7 +35,7 @@ func (t *trackers) get(key types.NamespacedName) *tracker {
 	}
 	tr, ok := t.m[key]
 	if !ok {
-		tr = &tracker{started: map[types.UID]bool{}, stopped: map[types.UID]bool{}, failures: map[string]int32{}, throttled: map[string]bool{}}
+		tr = &tracker{started: map[types.UID]bool{}, stopped: map[types.UID]bool{}, registered: map[types.UID]bool{}, failures: map[string]int32{}, throttled: map[string]bool{}}
 		t.m[key] = tr
 	}
 	return tr
@@ -52,16 +53,18 @@ type announced struct {
 	primed      bool
 	started     map[types.UID]bool
 	stopped     map[types.UID]bool
+	registered  map[types.UID]bool
 	throttled   map[string]bool
 	unplaceable string
 	blocked     bool
 }
 
 func (t *tracker) snapshot() announced {
-	return announced{primed: t.primed, started: maps.Clone(t.started), stopped: maps.Clone(t.stopped),
+	return announced{primed: t.primed, started: maps.Clone(t.started), stopped: maps.Clone(t.stopped), registered: maps.Clone(t.registered),
 		throttled: maps.Clone(t.throttled), unplaceable: t.unplaceable, blocked: t.blocked}
 }
 
 func (t *tracker) restore(a announced) {
-	t.primed, t.started, t.stopped, t.throttled, t.unplaceable, t.blocked = a.primed, a.started, a.stopped, a.throttled, a.unplaceable, a.blocked
+	t.primed, t.started, t.stopped, t.registered = a.primed, a.started, a.stopped, a.registered
+	t.throttled, t.unplaceable, t.blocked = a.throttled, a.unplaceable, a.blocked
 }

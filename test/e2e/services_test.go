@@ -208,6 +208,11 @@ spec:
 		logs := mustKubectl("", "logs", "-n", ns, "load")
 		GinkgoWriter.Printf("load: %s\n", lastLine(logs))
 		Expect(lastLine(logs)).To(MatchRegexp(`^requests=[1-9][0-9]* failures=0$`), logs)
+		Expect(eventMessages(svc)).To(ContainElements(
+			MatchRegexp(`^\(service web\) registered [0-9]+ targets in \(target-group service/`+ns+`/web\)$`),
+			MatchRegexp(`^\(service web\) has begun draining connections on [0-9]+ tasks\.$`),
+			MatchRegexp(`^\(service web\) deregistered [0-9]+ targets in \(target-group service/`+ns+`/web\)$`),
+		), "the load balancer events")
 	})
 
 	It("trips the circuit breaker on a revision whose essential container exits and rolls back", func() {
