@@ -23,7 +23,13 @@ func WorkloadName(svc *ecsv1alpha1.Service, provider string) string {
 	case "":
 		return svc.Name
 	case ecsv1alpha1.CapacityProviderFargate, ecsv1alpha1.CapacityProviderFargateSpot:
-		return suffixed(svc.Name, names.Kube(provider, maxName, true), "")
+		suffix := names.Kube(provider, maxName, true)
+		if name := svc.Name + "-" + suffix; len(name) <= maxName {
+			return name
+		}
+		// Too long: hashed with the provider's own name, which no EC2 provider may have
+		// (an EC2 provider "fargate" hashes "fargate").
+		return suffixed(svc.Name, suffix, provider)
 	}
 	suffix := names.Kube(provider, maxName, true)
 	if suffix == "fargate" || suffix == "fargate-spot" {
