@@ -252,6 +252,7 @@ up() {
     --kubeconfig "$KUBECONFIG_FILE" \
     --metrics-bind-address="127.0.0.1:$metrics" \
     --health-probe-bind-address="127.0.0.1:$health" \
+    --require-agent=false \
     </dev/null >"$MANAGER_LOG" 2>&1 &
   local pid=$!
   echo "$pid" >"$MANAGER_PID_FILE"

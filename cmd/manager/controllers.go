@@ -7,6 +7,9 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/kube-ecs/kube-ecs/controllers/cluster"
+	"github.com/kube-ecs/kube-ecs/controllers/containerinstance"
+	"github.com/kube-ecs/kube-ecs/controllers/index"
+	"github.com/kube-ecs/kube-ecs/controllers/scheduler"
 	"github.com/kube-ecs/kube-ecs/controllers/service"
 	"github.com/kube-ecs/kube-ecs/controllers/task"
 	"github.com/kube-ecs/kube-ecs/controllers/taskdefinition"
@@ -18,6 +21,25 @@ const eventSource = "kube-ecs"
 // setupControllers registers every controller with the manager.
 func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 	recorder := mgr.GetEventRecorder(eventSource)
+	if err := index.Setup(ctx, mgr); err != nil {
+		return err
+	}
+	if err := (&containerinstance.Reconciler{
+		Client:         mgr.GetClient(),
+		Scope:          o.scope,
+		Clock:          clock.RealClock{},
+		AgentNamespace: o.agentNamespace,
+		RequireAgent:   o.requireAgent,
+	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	if err := (&scheduler.Scheduler{
+		Client:   mgr.GetClient(),
+		Clock:    clock.RealClock{},
+		Recorder: recorder,
+	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
 	if err := (&cluster.Reconciler{
 		Client:   mgr.GetClient(),
 		Scope:    o.scope,

@@ -31,6 +31,8 @@ type options struct {
 	skipCRDCheck    bool
 	showVersionOnly bool
 	taskRetention   time.Duration
+	requireAgent    bool
+	agentNamespace  string
 }
 
 func parseFlags(args []string) (options, *zap.Options, error) {
@@ -43,6 +45,8 @@ func parseFlags(args []string) (options, *zap.Options, error) {
 	fs.StringVar(&o.scope.Region, "region", arn.DefaultRegion, "Region used in the ARNs kube-ecs reports.")
 	fs.StringVar(&o.scope.Account, "account-id", arn.DefaultAccount, "12-digit account id used in the ARNs kube-ecs reports.")
 	fs.DurationVar(&o.taskRetention, "stopped-task-retention", task.DefaultRetention, "How long a STOPPED task stays visible before it is deleted.")
+	fs.BoolVar(&o.requireAgent, "require-agent", true, "A container instance accepts tasks only while its agent heartbeats; false counts a Ready node as connected (clusters without agents, such as kwok).")
+	fs.StringVar(&o.agentNamespace, "agent-namespace", "kube-ecs-system", "Namespace of the agents' heartbeat Leases.")
 	fs.BoolVar(&o.skipCRDCheck, "skip-crd-check", false, "Start even when the API server does not serve the kube-ecs CRDs.")
 	fs.BoolVar(&o.showVersionOnly, "version", false, "Print the version and exit.")
 	// --kubeconfig is registered on the global flag set by controller-runtime.

@@ -33,6 +33,7 @@ func (r *Reconciler) observe(ctx context.Context, s *scope) error {
 	}
 	s.tasks = s.tasks[:0]
 	present := map[types.UID]bool{}
+	drainingNodes := map[string]bool{}
 	var started, stopped, registered, deregistered []string
 	balanced := len(s.svc.Spec.LoadBalancers) > 0
 	for i := range pods.Items {
@@ -41,6 +42,13 @@ func (r *Reconciler) observe(ctx context.Context, s *scope) error {
 			continue
 		}
 		t := observeTask(pod, grace, s.now.Time)
+		if pod.Spec.NodeName != "" && !t.terminating() {
+			drained, err := r.draining(ctx, pod.Namespace, pod.Spec.NodeName, drainingNodes)
+			if err != nil {
+				return err
+			}
+			t.drained = drained
+		}
 		s.tasks = append(s.tasks, t)
 		present[pod.UID] = true
 		switch {
@@ -181,4 +189,66 @@ func targetName(svc *ecsv1alpha1.Service) string {
 		}
 	}
 	return "service/" + svc.Namespace + "/" + svc.Name
+}
+
+// draining says whether a node is a DRAINING container instance of the namespace's clusters
+// (status DRAINING, or the node cordoned); memo caches the answers of one pass.
+func (r *Reconciler) draining(ctx context.Context, namespace, node string, memo map[string]bool) (bool, error) {
+	if d, ok := memo[node]; ok {
+		return d, nil
+	}
+	d := false
+	n := &corev1.Node{}
+	switch err := r.Get(ctx, client.ObjectKey{Name: node}, n); {
+	case err == nil:
+		d = n.Spec.Unschedulable
+	case client.IgnoreNotFound(err) != nil:
+		return false, fmt.Errorf("reading node %s: %w", node, err)
+	}
+	ci := &ecsv1alpha1.ContainerInstance{}
+	switch err := r.Get(ctx, client.ObjectKey{Namespace: namespace, Name: node}, ci); {
+	case err == nil:
+		d = d || ci.Spec.Status == ecsv1alpha1.DesiredContainerInstanceDraining
+	case client.IgnoreNotFound(err) != nil:
+		return false, fmt.Errorf("reading container instance %s: %w", node, err)
+	}
+	memo[node] = d
+	return d, nil
+}
+
+// reconcileDraining replaces the service's tasks on DRAINING container instances within
+// the service's bounds, as ECS does: it stops as many as minimumHealthyPercent allows, and
+// the workloads run up to as many extra tasks as maximumPercent allows meanwhile (see
+// drainSurge), so that the replacements start elsewhere before the drained tasks stop.
+// Standalone tasks are left alone.
+func (r *Reconciler) reconcileDraining(ctx context.Context, s *scope, p *plan) error {
+	healthy, drained := int32(0), []taskView{}
+	for _, t := range s.tasks {
+		if t.terminating() {
+			continue
+		}
+		if t.healthy {
+			healthy++
+		}
+		if t.drained {
+			drained = append(drained, t)
+		}
+	}
+	if len(drained) == 0 {
+		return nil
+	}
+	room := healthy - (p.desired - rollout.ServiceBounds(p.desired, p.minPct, max(p.maxPct, 100)).MaxUnavailable)
+	stopped := 0
+	for _, t := range drained {
+		if int32(stopped) >= room {
+			break
+		}
+		if err := r.Delete(ctx, t.pod, client.Preconditions{UID: &t.pod.UID}); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("stopping drained task %s of %s: %w", t.id, klog.KObj(s.svc), err)
+		}
+		log.FromContext(ctx).Info("Stopped a task on a draining container instance", "pod", klog.KObj(t.pod), "node", t.pod.Spec.NodeName)
+		stopped++
+	}
+	s.drainLeft = len(drained) - stopped
+	return nil
 }

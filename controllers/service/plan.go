@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -161,6 +162,8 @@ func (r *Reconciler) reconcileDeployments(ctx context.Context, s *scope) (*plan,
 			DeploymentID: p.primary.ID, SpecHash: p.primary.SpecHash,
 			PodSpec: built.PodSpec, Annotations: built.Annotations,
 			HealthChecked: healthChecked(spec),
+			Constraints:   append(slices.Clone(svc.Spec.PlacementConstraints), memberOf(spec.PlacementConstraints)...),
+			Strategy:      svc.Spec.PlacementStrategy,
 		}
 		p.lbPorts = lbPorts(svc, built.PodSpec, built.Annotations)
 		for _, lb := range svc.Spec.LoadBalancers {
@@ -192,9 +195,19 @@ func (r *Reconciler) reconcileDeployments(ctx context.Context, s *scope) (*plan,
 	for i, pl := range placements {
 		p.parts = append(p.parts, resources.Part{
 			Name: resources.WorkloadName(svc, partProvider(svc, s.cluster, pl)), Placement: pl, Replicas: counts[i], Bounds: bounds[i],
+			Daemon: p.daemon,
 		})
 	}
 	return p, nil
+}
+
+// memberOf turns a task definition's constraints into placement constraints.
+func memberOf(td []ecsv1alpha1.TaskDefinitionPlacementConstraint) []ecsv1alpha1.PlacementConstraint {
+	out := make([]ecsv1alpha1.PlacementConstraint, 0, len(td))
+	for _, c := range td {
+		out = append(out, ecsv1alpha1.PlacementConstraint{Type: ecsv1alpha1.PlacementConstraintMemberOf, Expression: c.Expression})
+	}
+	return out
 }
 
 // partProvider names a part's workload after its capacity provider; a service without a
@@ -343,4 +356,26 @@ func registryPorts(svc *ecsv1alpha1.Service, spec corev1.PodSpec, annotations ma
 		out = append(out, resources.Port{Name: resources.PortName(c.Name, *port, proto), Port: *port, Protocol: proto, Container: c.Name})
 	}
 	return out
+}
+
+// drainSurge adds to the PRIMARY deployment's workloads one replica for each task still on
+// a DRAINING instance, within maximumPercent: the replacements start on other instances
+// while the drained tasks keep serving, and the drained tasks stop as they become healthy.
+func drainSurge(s *scope, p *plan) {
+	if s.drainLeft == 0 || len(p.parts) == 0 {
+		return
+	}
+	extra := min(int32(s.drainLeft), rollout.ServiceBounds(p.desired, p.minPct, p.maxPct).MaxSurge)
+	if extra <= 0 {
+		return
+	}
+	// The extra replicas go to the largest part; drained tasks are the PRIMARY's in the
+	// common case, and the Deployment controller keeps the rest within its own bounds.
+	big := 0
+	for i := range p.parts {
+		if p.parts[i].Replicas > p.parts[big].Replicas {
+			big = i
+		}
+	}
+	p.parts[big].Replicas += extra
 }

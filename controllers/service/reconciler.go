@@ -202,6 +202,8 @@ type scope struct {
 	events  []pendingEvent
 	requeue time.Duration
 	blocked bool
+	// drainLeft is the number of tasks on DRAINING instances still running after this pass.
+	drainLeft int
 	// unsettled: a workload has not carried out its spec yet (its controller has not
 	// observed it, or its pods are not all updated and available).
 	unsettled bool
@@ -262,6 +264,12 @@ func (r *Reconciler) reconcileService(ctx context.Context, s *scope) (ctrl.Resul
 	plan, err := r.reconcileDeployments(ctx, s)
 	if err != nil || plan == nil {
 		return ctrl.Result{RequeueAfter: s.requeue}, err
+	}
+	if !plan.daemon {
+		if err := r.reconcileDraining(ctx, s, plan); err != nil {
+			return ctrl.Result{}, err
+		}
+		drainSurge(s, plan)
 	}
 	if plan.newPrimary {
 		// The status write carries the resourceVersion this pass read: a pass that read a

@@ -29,6 +29,8 @@ type taskView struct {
 	stop *stopCause
 	// unplaceable is the scheduler's reason when the pod cannot be placed.
 	unplaceable string
+	// drained: the task runs on a DRAINING container instance (or a cordoned node).
+	drained bool
 }
 
 // stopCause is why a service task is stopped, in ECS's words.

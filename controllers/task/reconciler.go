@@ -25,6 +25,7 @@ import (
 	"github.com/kube-ecs/kube-ecs/controllers/task/resources"
 	"github.com/kube-ecs/kube-ecs/controllers/taskdefinition"
 	"github.com/kube-ecs/kube-ecs/internal/arn"
+	"github.com/kube-ecs/kube-ecs/internal/capacity"
 	"github.com/kube-ecs/kube-ecs/internal/lifecycle"
 	"github.com/kube-ecs/kube-ecs/internal/taskdef"
 )
@@ -178,6 +179,7 @@ func (r *Reconciler) reconcileStart(ctx context.Context, task *ecsv1alpha1.Task)
 		PodSpec: built.PodSpec, Annotations: built.Annotations,
 		LaunchType: placement.LaunchType, CapacityProvider: placement.CapacityProvider,
 		NodeSelector: placement.NodeSelector, Affinity: placement.Affinity, Tolerations: placement.Tolerations,
+		Scheduling: scheduling(task, resolved.Spec, placement),
 	})
 	if err := r.Create(ctx, pod); err != nil {
 		return nil, fmt.Errorf("creating the pod of %s: %w", klog.KObj(task), err)
@@ -264,6 +266,11 @@ func (r *Reconciler) reconcileZone(ctx context.Context, task *ecsv1alpha1.Task, 
 		return fmt.Errorf("reading node %s: %w", pod.Spec.NodeName, err)
 	}
 	task.Status.AvailabilityZone = node.Labels[ecsv1alpha1.NodeLabelZone]
+	if task.Status.LaunchType != ecsv1alpha1.LaunchTypeFargate {
+		// An EC2 task runs on a container instance, named after its node (Fargate tasks
+		// show no host).
+		task.Status.ContainerInstanceArn = r.Scope.ContainerInstance(clusterOf(task), node.Name)
+	}
 	return nil
 }
 
@@ -323,6 +330,16 @@ func (r *Reconciler) failToStart(task *ecsv1alpha1.Task, reason string) {
 	r.Recorder.Eventf(task, nil, corev1.EventTypeWarning, string(ecsv1alpha1.TaskStopped), "Start", "%s", transitionMessage(task))
 	setCondition(task, ecsv1alpha1.ReadyCondition, metav1.ConditionFalse, ecsv1alpha1.TaskStoppedReason,
 		fmt.Sprintf("%s: %s", st.StopCode, st.StoppedReason))
+}
+
+// scheduling is how the ECS scheduler places an EC2 task; nil for Fargate tasks, which go
+// to their capacity pool.
+func scheduling(task *ecsv1alpha1.Task, td *ecsv1alpha1.TaskDefinitionSpec, p Placement) *capacity.Scheduling {
+	if p.LaunchType == ecsv1alpha1.LaunchTypeFargate {
+		return nil
+	}
+	s := capacity.NewScheduling(task.Spec.PlacementConstraints, task.Spec.PlacementStrategy, td.PlacementConstraints, capacity.TaskStrategy, p.CapacityProvider)
+	return &s
 }
 
 func clusterOf(task *ecsv1alpha1.Task) string {

@@ -71,6 +71,16 @@ const (
 	// SchedulerName is the scheduler that places EC2 tasks.
 	SchedulerName = "kube-ecs-scheduler"
 
+	// AgentLeasePrefix prefixes the name of the Lease an agent renews for its node
+	// ("agent-<node>", in the agent's namespace): its heartbeat.
+	AgentLeasePrefix = "agent-"
+	// AgentMetadataPort is the host port of the agent's task metadata endpoint.
+	AgentMetadataPort = 51679
+	// AgentVersionAnnotation on an agent's Lease is the agent's version.
+	AgentVersionAnnotation = LabelPrefix + "agent-version"
+	// PlacementAnnotation on an EC2 task's pod is what the ECS scheduler places it by: JSON
+	// {"constraints": [...], "strategy": [...], "capacityProvider": "..."}.
+	PlacementAnnotation = LabelPrefix + "placement"
 	// DefaultClusterName is the cluster used when a task or service names none.
 	DefaultClusterName = "default"
 )

@@ -95,6 +95,12 @@ func TestMakeDeployment(t *testing.T) {
 		ecsv1alpha1.EssentialContainersAnnotation: "app",
 		ecsv1alpha1.GroupAnnotation:               "service:web",
 		ecsv1alpha1.StartedByAnnotation:           deploymentID,
+		// An EC2 service's tasks are placed by the ECS scheduler, spread across zones and
+		// instances by default.
+		ecsv1alpha1.PlacementAnnotation: `{"strategy":[{"type":"spread","field":"attribute:ecs.availability-zone"},{"type":"spread","field":"instanceId"}]}`,
+	}
+	if d.Spec.Template.Spec.SchedulerName != ecsv1alpha1.SchedulerName {
+		t.Errorf("schedulerName %q, want %q", d.Spec.Template.Spec.SchedulerName, ecsv1alpha1.SchedulerName)
 	}
 	if diff := cmp.Diff(wantAnnotations, d.Spec.Template.Annotations); diff != "" {
 		t.Errorf("template annotations (-want +got):\n%s", diff)

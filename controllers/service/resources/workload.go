@@ -39,6 +39,10 @@ type Template struct {
 	DrainSeconds int32
 	// HealthChecked says an essential container has an ECS health check.
 	HealthChecked bool
+	// Constraints and Strategy place EC2 tasks (with the ECS scheduler); the task
+	// definition's memberOf constraints are included.
+	Constraints []ecsv1alpha1.PlacementConstraint
+	Strategy    []ecsv1alpha1.PlacementStrategy
 }
 
 // Target is a container port behind a load balancer.
@@ -53,6 +57,9 @@ type Part struct {
 	Placement capacity.Placement
 	Replicas  int32
 	Bounds    rollout.Bounds
+	// Daemon: the part is a DAEMON service's DaemonSet, whose pods the DaemonSet controller
+	// places (one per container instance).
+	Daemon bool
 }
 
 // ServiceSelector selects every pod of the service, whatever its deployment.
@@ -100,6 +107,11 @@ func MakePodTemplate(svc *ecsv1alpha1.Service, t Template, part Part) corev1.Pod
 	spec.Tolerations = append(spec.Tolerations, part.Placement.Tolerations...)
 	if spec.EnableServiceLinks == nil {
 		spec.EnableServiceLinks = ptr.To(false)
+	}
+	if part.Placement.LaunchType != ecsv1alpha1.LaunchTypeFargate && !part.Daemon {
+		sched := capacity.NewScheduling(t.Constraints, t.Strategy, nil, capacity.ServiceStrategy, part.Placement.CapacityProvider)
+		spec.SchedulerName = ecsv1alpha1.SchedulerName
+		annotations[ecsv1alpha1.PlacementAnnotation] = sched.Annotation()
 	}
 	addTargetProbes(&spec, t.Targets)
 	if t.DrainSeconds > 0 {

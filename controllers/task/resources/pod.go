@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
+	"github.com/kube-ecs/kube-ecs/internal/capacity"
 )
 
 // PodInput is everything MakePod needs besides the Task.
@@ -24,6 +25,8 @@ type PodInput struct {
 	NodeSelector     map[string]string
 	Affinity         *corev1.Affinity
 	Tolerations      []corev1.Toleration
+	// Scheduling is set for EC2 tasks: the ECS scheduler places the pod by it.
+	Scheduling *capacity.Scheduling
 }
 
 // PodName is the name of a task's pod: the Task's own, so `kubectl logs <task>` works.
@@ -71,6 +74,10 @@ func MakePod(task *ecsv1alpha1.Task, in PodInput) *corev1.Pod {
 		spec.Affinity = in.Affinity.DeepCopy()
 	}
 	spec.Tolerations = append(spec.Tolerations, in.Tolerations...)
+	if in.Scheduling != nil {
+		spec.SchedulerName = ecsv1alpha1.SchedulerName
+		annotations[ecsv1alpha1.PlacementAnnotation] = in.Scheduling.Annotation()
+	}
 	if spec.EnableServiceLinks == nil {
 		f := false // ECS tasks see no Kubernetes service environment variables
 		spec.EnableServiceLinks = &f

@@ -1,0 +1,296 @@
+// Package scheduler is the ECS scheduler: it places the pods of EC2 tasks and services
+// (schedulerName kube-ecs-scheduler) on the container instances of their cluster with the
+// ECS placement decision of internal/placement (resources and ports, distinctInstance and
+// memberOf constraints, the strategy chain) and binds them. Decisions are made one pod at a
+// time against the cache plus the bindings not yet seen in it, so two tasks never book the
+// same resources. A task that fits nowhere stays PENDING with ECS's reason on its pod's
+// PodScheduled condition, which the Task and Service controllers report.
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
+	"github.com/kube-ecs/kube-ecs/controllers/containerinstance"
+	"github.com/kube-ecs/kube-ecs/controllers/index"
+	"github.com/kube-ecs/kube-ecs/internal/capacity"
+	"github.com/kube-ecs/kube-ecs/internal/placement"
+)
+
+// The scheduler binds pods and reports why it cannot.
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=pods/binding,verbs=create
+// +kubebuilder:rbac:groups="",resources=pods/status,verbs=patch;update
+// +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
+// +kubebuilder:rbac:groups=ecs.kube-ecs.io,resources=containerinstances,verbs=get;list;watch
+
+// Retry is how often an unplaceable task is tried again when nothing it waits on changes.
+const Retry = 15 * time.Second
+
+// Scheduler places and binds pods.
+type Scheduler struct {
+	client.Client
+	Clock    clock.PassiveClock
+	Recorder events.EventRecorder
+	// Rand draws random placements; seeded from the clock when nil.
+	Rand *rand.Rand
+
+	mu      sync.Mutex
+	assumed map[types.UID]assumption
+}
+
+// assumption is a binding the cache has not shown yet.
+type assumption struct {
+	node  string
+	task  placement.Task
+	bound time.Time
+}
+
+func ours(o client.Object) bool {
+	p, ok := o.(*corev1.Pod)
+	return ok && p.Spec.SchedulerName == ecsv1alpha1.SchedulerName
+}
+
+// SetupWithManager registers the scheduler: one worker, so decisions never race.
+func (s *Scheduler) SetupWithManager(mgr ctrl.Manager) error {
+	if s.Rand == nil {
+		s.Rand = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6b756265))
+	}
+	s.assumed = map[types.UID]assumption{}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("scheduler").
+		For(&corev1.Pod{}, builder.WithPredicates(predicate.NewPredicateFuncs(ours))).
+		Watches(&ecsv1alpha1.ContainerInstance{}, handler.EnqueueRequestsFromMapFunc(s.waitingPods)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: 1}).
+		Complete(s)
+}
+
+// waitingPods are the unbound pods of an instance's cluster: a change of the instance may
+// let them in.
+func (s *Scheduler) waitingPods(ctx context.Context, o client.Object) []ctrl.Request {
+	ci := o.(*ecsv1alpha1.ContainerInstance)
+	pods := &corev1.PodList{}
+	if err := s.List(ctx, pods, client.InNamespace(ci.Namespace), client.MatchingLabels{ecsv1alpha1.ClusterLabel: ci.Spec.Cluster}); err != nil {
+		log.FromContext(ctx).Error(err, "Listing waiting pods")
+		return nil
+	}
+	var reqs []ctrl.Request
+	for _, p := range pods.Items {
+		if p.Spec.NodeName == "" && p.Spec.SchedulerName == ecsv1alpha1.SchedulerName && p.DeletionTimestamp == nil {
+			reqs = append(reqs, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(&p)})
+		}
+	}
+	return reqs
+}
+
+// Reconcile places one pod.
+func (s *Scheduler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	pod := &corev1.Pod{}
+	if err := s.Get(ctx, req.NamespacedName, pod); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if pod.Spec.NodeName != "" || pod.DeletionTimestamp != nil || pod.Spec.SchedulerName != ecsv1alpha1.SchedulerName {
+		s.forget(pod.UID)
+		return ctrl.Result{}, nil
+	}
+	s.mu.Lock()
+	a, bound := s.assumed[pod.UID]
+	s.mu.Unlock()
+	if bound && s.Clock.Now().Sub(a.bound) < time.Minute {
+		return ctrl.Result{}, nil // bound already; the cache has not caught up
+	}
+	spec, err := capacity.ParseScheduling(pod.Annotations[ecsv1alpha1.PlacementAnnotation])
+	if err != nil {
+		return ctrl.Result{}, s.unschedulable(ctx, pod, fmt.Sprintf("invalid %s annotation: %v", ecsv1alpha1.PlacementAnnotation, err))
+	}
+	instances, err := s.instances(ctx, pod, spec)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	task := taskOf(pod, spec)
+	d, err := placement.Place(task, instances, s.Rand)
+	if err != nil {
+		// The expression was validated at admission; an old object can still carry one.
+		return ctrl.Result{}, s.unschedulable(ctx, pod, err.Error())
+	}
+	if d.Instance == "" {
+		return ctrl.Result{RequeueAfter: Retry}, s.unschedulable(ctx, pod, d.Message())
+	}
+	binding := &corev1.Binding{
+		ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace, UID: pod.UID},
+		Target:     corev1.ObjectReference{Kind: "Node", Name: d.Instance},
+	}
+	if err := s.SubResource("binding").Create(ctx, pod, binding); err != nil {
+		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+			return ctrl.Result{}, nil // gone, or bound meanwhile
+		}
+		return ctrl.Result{}, fmt.Errorf("binding %s to %s: %w", klog.KObj(pod), d.Instance, err)
+	}
+	s.mu.Lock()
+	s.assumed[pod.UID] = assumption{node: d.Instance, task: task, bound: s.Clock.Now()}
+	s.mu.Unlock()
+	s.Recorder.Eventf(pod, nil, corev1.EventTypeNormal, "Scheduled", "Binding", "Successfully assigned %s/%s to %s (container instance of cluster %s)",
+		pod.Namespace, pod.Name, d.Instance, pod.Labels[ecsv1alpha1.ClusterLabel])
+	return ctrl.Result{}, nil
+}
+
+func (s *Scheduler) forget(uid types.UID) {
+	s.mu.Lock()
+	delete(s.assumed, uid)
+	s.mu.Unlock()
+}
+
+// unschedulable records why the pod cannot be placed on its PodScheduled condition, as
+// kube-scheduler does, once per message.
+func (s *Scheduler) unschedulable(ctx context.Context, pod *corev1.Pod, msg string) error {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable && c.Message == msg {
+			return nil
+		}
+	}
+	base := pod.DeepCopy()
+	cond := corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable,
+		Message: msg, LastTransitionTime: metav1.NewTime(s.Clock.Now())}
+	replaced := false
+	for i := range pod.Status.Conditions {
+		if pod.Status.Conditions[i].Type == corev1.PodScheduled {
+			pod.Status.Conditions[i], replaced = cond, true
+		}
+	}
+	if !replaced {
+		pod.Status.Conditions = append(pod.Status.Conditions, cond)
+	}
+	if err := s.Status().Patch(ctx, pod, client.StrategicMergeFrom(base)); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("reporting that %s cannot be placed: %w", klog.KObj(pod), err)
+	}
+	s.Recorder.Eventf(pod, nil, corev1.EventTypeWarning, "FailedScheduling", "Scheduling", "%s", msg)
+	return nil
+}
+
+// taskOf is what the pod asks of an instance.
+func taskOf(pod *corev1.Pod, spec capacity.Scheduling) placement.Task {
+	cpu, mem := containerinstance.PodRequests(pod)
+	t := placement.Task{CPU: cpu, Memory: mem, Group: pod.Annotations[ecsv1alpha1.GroupAnnotation],
+		Constraints: spec.Constraints, Strategy: spec.Strategy}
+	for _, c := range pod.Spec.Containers {
+		for _, p := range c.Ports {
+			if p.HostPort == 0 {
+				continue
+			}
+			proto := placement.ProtocolTCP
+			if p.Protocol == corev1.ProtocolUDP {
+				proto = placement.ProtocolUDP
+			}
+			t.Ports = append(t.Ports, placement.Port{Number: p.HostPort, Protocol: proto})
+		}
+	}
+	return t
+}
+
+// instances are the container instances of the pod's cluster (and capacity provider) as
+// the placement decision sees them: what their pods and the bindings the cache has not shown
+// yet leave.
+func (s *Scheduler) instances(ctx context.Context, pod *corev1.Pod, spec capacity.Scheduling) ([]placement.Instance, error) {
+	cis := &ecsv1alpha1.ContainerInstanceList{}
+	if err := s.List(ctx, cis, client.InNamespace(pod.Namespace), client.MatchingFields{index.InstanceCluster: pod.Labels[ecsv1alpha1.ClusterLabel]}); err != nil {
+		return nil, fmt.Errorf("listing container instances: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.Clock.Now()
+	out := make([]placement.Instance, 0, len(cis.Items))
+	for i := range cis.Items {
+		ci := &cis.Items[i]
+		if spec.CapacityProvider != "" && ci.Spec.CapacityProviderName != spec.CapacityProvider {
+			continue
+		}
+		node := &corev1.Node{}
+		if err := s.Get(ctx, client.ObjectKey{Name: ci.Spec.NodeName}, node); err != nil {
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			return nil, fmt.Errorf("reading node %s: %w", ci.Spec.NodeName, err)
+		}
+		pods := &corev1.PodList{}
+		if err := s.List(ctx, pods, client.MatchingFields{index.PodNode: node.Name}); err != nil {
+			return nil, fmt.Errorf("listing the pods of %s: %w", node.Name, err)
+		}
+		inst := instanceOf(ci, node, pods.Items)
+		seen := map[types.UID]bool{}
+		for _, p := range pods.Items {
+			seen[p.UID] = true
+		}
+		for uid, a := range s.assumed {
+			switch {
+			case seen[uid] || now.Sub(a.bound) > time.Minute:
+				delete(s.assumed, uid)
+			case a.node == node.Name:
+				inst = placement.Reserve(inst, a.task)
+			}
+		}
+		out = append(out, inst)
+	}
+	return out, nil
+}
+
+// instanceOf is a container instance as the placement decision sees it.
+func instanceOf(ci *ecsv1alpha1.ContainerInstance, node *corev1.Node, pods []corev1.Pod) placement.Instance {
+	u := containerinstance.PodUsage(pods)
+	attrs := map[string]string{}
+	for _, a := range containerinstance.Attributes(node, ci) {
+		attrs[a.Name] = a.Value
+	}
+	inst := placement.Instance{
+		Name:            ci.Name,
+		ID:              containerinstance.InstanceID(node),
+		Attributes:      attrs,
+		AgentConnected:  ci.Status.AgentConnected,
+		Active:          ci.Spec.Status != ecsv1alpha1.DesiredContainerInstanceDraining && !node.Spec.Unschedulable,
+		RegisteredAt:    ci.CreationTimestamp.Time,
+		RemainingCPU:    node.Status.Allocatable.Cpu().MilliValue()*1024/1000 - u.CPU,
+		RemainingMemory: node.Status.Allocatable.Memory().Value()>>20 - u.Memory,
+		UsedPorts:       map[placement.Port]bool{},
+		TaskGroups:      map[string]int{},
+	}
+	if ci.Status.VersionInfo != nil {
+		inst.AgentVersion = ci.Status.VersionInfo.AgentVersion
+	}
+	for _, p := range containerinstance.ReservedPorts {
+		inst.UsedPorts[placement.Port{Number: p, Protocol: placement.ProtocolTCP}] = true
+	}
+	for _, p := range u.Ports {
+		inst.UsedPorts[placement.Port{Number: p, Protocol: placement.ProtocolTCP}] = true
+	}
+	for _, p := range u.PortsUDP {
+		inst.UsedPorts[placement.Port{Number: p, Protocol: placement.ProtocolUDP}] = true
+	}
+	for _, p := range pods {
+		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed || p.Labels[ecsv1alpha1.ClusterLabel] == "" {
+			continue
+		}
+		inst.RunningTasks++
+		if g := p.Annotations[ecsv1alpha1.GroupAnnotation]; g != "" {
+			inst.TaskGroups[g]++
+		}
+	}
+	return inst
+}
