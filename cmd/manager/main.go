@@ -13,6 +13,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"github.com/kube-ecs/kube-ecs/controllers/admission"
 
 	"github.com/kube-ecs/kube-ecs/controllers/task"
 	"github.com/kube-ecs/kube-ecs/internal/apicheck"
@@ -33,6 +36,8 @@ type options struct {
 	taskRetention   time.Duration
 	requireAgent    bool
 	agentNamespace  string
+	webhookCertDir  string
+	webhookPort     int
 }
 
 func parseFlags(args []string) (options, *zap.Options, error) {
@@ -47,6 +52,8 @@ func parseFlags(args []string) (options, *zap.Options, error) {
 	fs.DurationVar(&o.taskRetention, "stopped-task-retention", task.DefaultRetention, "How long a STOPPED task stays visible before it is deleted.")
 	fs.BoolVar(&o.requireAgent, "require-agent", true, "A container instance accepts tasks only while its agent heartbeats; false counts a Ready node as connected (clusters without agents, such as kwok).")
 	fs.StringVar(&o.agentNamespace, "agent-namespace", "kube-ecs-system", "Namespace of the agents' heartbeat Leases.")
+	fs.StringVar(&o.webhookCertDir, "webhook-cert-dir", "", "Folder with tls.crt and tls.key of the validating webhook; empty: no webhook is served.")
+	fs.IntVar(&o.webhookPort, "webhook-port", 9443, "Port of the validating webhook.")
 	fs.BoolVar(&o.skipCRDCheck, "skip-crd-check", false, "Start even when the API server does not serve the kube-ecs CRDs.")
 	fs.BoolVar(&o.showVersionOnly, "version", false, "Print the version and exit.")
 	// --kubeconfig is registered on the global flag set by controller-runtime.
@@ -107,9 +114,13 @@ func run(o options) error {
 		LeaderElectionNamespace: o.leaderElectNS,
 		// The manager exits when it loses the lease so that a replacement starts clean.
 		LeaderElectionReleaseOnCancel: true,
+		WebhookServer:                 webhook.NewServer(webhook.Options{Port: o.webhookPort, CertDir: o.webhookCertDir}),
 	})
 	if err != nil {
 		return fmt.Errorf("creating the controller manager: %w", err)
+	}
+	if o.webhookCertDir != "" {
+		admission.Register(mgr.GetWebhookServer(), mgr.GetScheme())
 	}
 	ctx := ctrl.SetupSignalHandler()
 	if err := setupControllers(ctx, mgr, o); err != nil {

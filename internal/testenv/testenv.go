@@ -6,12 +6,15 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -29,6 +32,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"github.com/kube-ecs/kube-ecs/controllers/admission"
 
 	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
 	"github.com/kube-ecs/kube-ecs/internal/scheme"
@@ -90,6 +96,8 @@ func Start() (*Env, error) {
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 		Scheme:                scheme.New(),
+		// The manager's validating webhook (config/webhook), served by StartManager.
+		WebhookInstallOptions: envtest.WebhookInstallOptions{Paths: []string{filepath.Join(root, "config", "webhook")}},
 	}}
 	cfg, err := e.env.Start()
 	if err != nil {
@@ -244,26 +252,49 @@ func Eventually(t testing.TB, timeout time.Duration, check func() error) {
 }
 
 // StartManager runs a controller manager against the API server with the controllers that
-// setup registers (metrics and health endpoints off). The returned stop cancels it and
+// setup registers (none when setup is nil) and the validating webhook (metrics and health
+// endpoints off). The returned stop cancels it and
 // waits for it to return.
 func (e *Env) StartManager(setup func(ctx context.Context, mgr ctrl.Manager) error) (stop func() error, err error) {
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	wh := e.env.WebhookInstallOptions
 	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
 		Scheme:                 e.env.Scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
+		WebhookServer:          webhook.NewServer(webhook.Options{Host: wh.LocalServingHost, Port: wh.LocalServingPort, CertDir: wh.LocalServingCertDir}),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating a manager: %w", err)
 	}
+	admission.Register(mgr.GetWebhookServer(), e.env.Scheme)
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := setup(ctx, mgr); err != nil {
-		cancel()
-		return nil, err
+	if setup != nil {
+		if err := setup(ctx, mgr); err != nil {
+			cancel()
+			return nil, err
+		}
 	}
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
-	return func() error { cancel(); return <-done }, nil
+	stop = func() error { cancel(); return <-done }
+	// The webhook fails open (failurePolicy Ignore): wait until it listens, so that tests
+	// do not race it.
+	addr := net.JoinHostPort(wh.LocalServingHost, strconv.Itoa(wh.LocalServingPort))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		// A whole TLS handshake: a bare TCP probe makes the server log a handshake error.
+		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // a liveness probe of a local test server
+		if err == nil {
+			_ = conn.Close()
+			return stop, nil
+		}
+		if time.Now().After(deadline) {
+			_ = stop()
+			return nil, fmt.Errorf("the webhook server does not listen on %s: %w", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // NewNamespace creates a namespace of its own for one test and deletes it afterwards.
@@ -278,7 +309,8 @@ func (e *Env) NewNamespace(t testing.TB, prefix string) string {
 }
 
 // Main is a suite's TestMain: it starts the API server, a manager with the controllers setup
-// registers (none when setup is nil), runs the tests, stops everything and exits.
+// registers (none when setup is nil) and the webhook, runs the tests, stops everything and
+// exits.
 func Main(m *testing.M, env **Env, setup func(ctx context.Context, mgr ctrl.Manager) error) {
 	e, err := Start()
 	if err != nil {
@@ -286,13 +318,12 @@ func Main(m *testing.M, env **Env, setup func(ctx context.Context, mgr ctrl.Mana
 		os.Exit(1)
 	}
 	*env = e
-	stop := func() error { return nil }
-	if setup != nil {
-		if stop, err = e.StartManager(setup); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			_ = e.Stop()
-			os.Exit(1)
-		}
+	// A manager runs even without controllers: it serves the validating webhook.
+	stop, err := e.StartManager(setup)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		_ = e.Stop()
+		os.Exit(1)
 	}
 	code := m.Run()
 	if err := stop(); err != nil {

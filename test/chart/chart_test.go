@@ -206,13 +206,16 @@ func TestDefaultObjects(t *testing.T) {
 		"Deployment/kube-ecs-manager",
 		"Role/kube-ecs-leader-election",
 		"RoleBinding/kube-ecs-leader-election",
+		"Secret/kube-ecs-webhook-cert",
 		"Service/kube-ecs-activator",
 		"Service/kube-ecs-manager-metrics",
+		"Service/kube-ecs-webhook",
 		"ServiceAccount/kube-ecs-activator",
 		"ServiceAccount/kube-ecs-agent",
 		"ServiceAccount/kube-ecs-manager",
 		"ValidatingAdmissionPolicy/kube-ecs-service-delete",
 		"ValidatingAdmissionPolicyBinding/kube-ecs-service-delete",
+		"ValidatingWebhookConfiguration/kube-ecs-placement",
 	}
 	if diff := cmp.Diff(want, render(t).ids()); diff != "" {
 		t.Errorf("rendered objects (-want +got):\n%s", diff)
@@ -239,6 +242,7 @@ func TestNamespacesAndLabels(t *testing.T) {
 	clusterScoped := map[string]bool{
 		"ClusterRole": true, "ClusterRoleBinding": true,
 		"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
+		"ValidatingWebhookConfiguration": true,
 	}
 	for _, o := range r.objects {
 		if clusterScoped[o.Kind] {
@@ -332,9 +336,12 @@ func TestManagerArgs(t *testing.T) {
 		set  []string
 		want []string
 	}{
-		{"defaults", nil, []string{"--region=us-east-1", "--account-id=000000000000", "--stopped-task-retention=1h", "--zap-log-level=info"}},
-		{"from values", []string{"--set", "region=eu-west-1", "--set-string", "accountId=123456789012", "--set", "stoppedTaskRetention=30m", "--set", "logLevel=debug"},
-			[]string{"--region=eu-west-1", "--account-id=123456789012", "--stopped-task-retention=30m", "--zap-log-level=debug"}},
+		{"defaults", nil, []string{"--region=us-east-1", "--account-id=000000000000", "--stopped-task-retention=1h",
+			"--agent-namespace=" + namespace, "--require-agent=true", "--zap-log-level=info", "--webhook-cert-dir=/etc/kube-ecs/webhook"}},
+		{"from values", []string{"--set", "region=eu-west-1", "--set-string", "accountId=123456789012", "--set", "stoppedTaskRetention=30m", "--set", "logLevel=debug",
+			"--set", "agent.enabled=false", "--set", "webhook.enabled=false"},
+			[]string{"--region=eu-west-1", "--account-id=123456789012", "--stopped-task-retention=30m",
+				"--agent-namespace=" + namespace, "--require-agent=false", "--zap-log-level=debug"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -356,7 +363,7 @@ func TestManagerProbesAndMetrics(t *testing.T) {
 	for _, p := range c.Ports {
 		ports[p.Name] = p.ContainerPort
 	}
-	if diff := cmp.Diff(map[string]int32{"metrics": 8080, "health": 8081}, ports); diff != "" {
+	if diff := cmp.Diff(map[string]int32{"metrics": 8080, "health": 8081, "webhook": 9443}, ports); diff != "" {
 		t.Errorf("manager ports (-want +got):\n%s", diff)
 	}
 	for name, probe := range map[string]*corev1.Probe{"/healthz": c.LivenessProbe, "/readyz": c.ReadinessProbe} {

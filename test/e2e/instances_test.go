@@ -73,14 +73,16 @@ var _ = Describe("The ECS agent", Serial, func() {
 		restore := func() {
 			mustKubectl("", "patch", "-n", namespace, ds, "--type=json", "-p", `[{"op":"remove","path":"/spec/template/spec/nodeSelector"}]`)
 		}
-		DeferCleanup(func() { _, _ = kubectl("", "patch", "-n", namespace, ds, "--type=json", "-p", `[{"op":"remove","path":"/spec/template/spec/nodeSelector"}]`) })
+		DeferCleanup(func() {
+			_, _ = kubectl("", "patch", "-n", namespace, ds, "--type=json", "-p", `[{"op":"remove","path":"/spec/template/spec/nodeSelector"}]`)
+		})
 		Eventually(func() (bool, error) {
 			ci, err := getInstance(ns, node)
 			if err != nil {
 				return true, err
 			}
 			return ci.Status.AgentConnected, nil
-		}).WithTimeout(2*time.Minute).WithPolling(2*time.Second).Should(BeFalse())
+		}).WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(BeFalse())
 		runTask(ns, "waits", `  - {name: app, image: IMAGE, memory: 32, command: [serve]}`)
 		Eventually(func() (string, error) {
 			t, err := getTask(ns, "waits")
