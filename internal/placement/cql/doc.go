@@ -63,10 +63,12 @@
 // (regexp/syntax). Most patterns (classes, anchors, alternation, counted repetition, (?i))
 // mean the same; lookahead/lookbehind, backreferences, possessive quantifiers and atomic
 // groups do not exist in RE2 and are rejected when parsing, and Java-only classes such as
-// \p{javaLowerCase} are too. That =~ must match the whole value is read from the
-// documentation's examples (g2.*), which only make sense for whole matches. ECS documents
-// quoting only by example and says nothing of wildcards in lists or of how orderings treat
-// values that are not numbers; the choices above are this package's.
+// \p{javaLowerCase} are too. A pattern whose counted repetitions expand it past 1000 steps
+// (a{1000}, or [a-z]{0,100} six times) is rejected too, so that no expression makes
+// parsing slow. That =~ must match the whole value is read from the documentation's
+// examples (g2.*), which only make sense for whole matches. ECS documents quoting only by
+// example and says nothing of wildcards in lists or of how orderings treat values that are
+// not numbers; the choices above are this package's.
 //
 // # Canonical form
 //

@@ -356,7 +356,9 @@ func (p *parser) parseComparison(w string) (Expr, error) {
 // symbols = ! < > ~.
 func (p *parser) readOperator() string {
 	start := p.pos
-	isLetter := func(r rune) bool { return r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_') }
+	isLetter := func(r rune) bool {
+		return r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_')
+	}
 	isSymbol := func(r rune) bool { return strings.ContainsRune("=!<>~", r) }
 	switch {
 	case p.eof():
@@ -518,9 +520,14 @@ func (p *parser) typeArgs(c *comparison, starts []int) error {
 	return nil
 }
 
+// maxRegexpSize bounds what a regular expression expands to (counted repetitions
+// multiply), so that one expression cannot make every Parse take long and much memory. A
+// pattern for instance types, AMIs or IDs is some tens.
+const maxRegexpSize = 1000
+
 // compileRegexp compiles the argument of =~ and !~ for full matches (see matchesFully).
 func compileRegexp(s string) (*regexp.Regexp, error) {
-	re, err := regexp.Compile(s)
+	parsed, err := syntax.Parse(s, syntax.Perl)
 	if err != nil {
 		var se *syntax.Error
 		if !errors.As(err, &se) {
@@ -535,9 +542,32 @@ func compileRegexp(s string) (*regexp.Regexp, error) {
 		}
 		return nil, errors.New(msg)
 	}
+	if regexpSize(parsed) > maxRegexpSize {
+		return nil, errors.New(msgf("regular expression %q is too large: its counted repetitions ({n}, {n,m}) expand to more than %d steps; use smaller counts", s, maxRegexpSize))
+	}
+	re, err := regexp.Compile(s)
+	if err != nil {
+		return nil, errors.New(msgf("invalid regular expression %q: %s", s, err.Error()))
+	}
 	// Leftmost-longest makes "some match spans the whole value" a single search.
 	re.Longest()
 	return re, nil
+}
+
+// regexpSize estimates the size of the compiled program, capped just above maxRegexpSize.
+func regexpSize(re *syntax.Regexp) int {
+	n := 1
+	for _, sub := range re.Sub {
+		n += regexpSize(sub)
+	}
+	if re.Op == syntax.OpRepeat {
+		m := re.Max
+		if m < 0 { // {n,}
+			m = re.Min + 1
+		}
+		n *= max(m, 1)
+	}
+	return min(n, maxRegexpSize+1)
 }
 
 // dateLayouts are the registeredAt forms the ECS documentation lists; a time without a zone
