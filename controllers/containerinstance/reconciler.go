@@ -63,7 +63,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("containerinstance-registration").
 		For(&ecsv1alpha1.Cluster{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, deletionChanged))).
 		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.allClusters), builder.WithPredicates(nodeMembershipChanged)).
-		Watches(&ecsv1alpha1.ContainerInstance{}, handler.EnqueueRequestsFromMapFunc(clusterOfInstance)).
+		// Registration reads no status: an instance's status writes, one per change of its
+		// pods, would only fan out to every cluster of the namespace.
+		Watches(&ecsv1alpha1.ContainerInstance{}, handler.EnqueueRequestsFromMapFunc(r.clustersOfInstance),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Complete(&registrar{Reconciler: r})
 }
 
@@ -129,9 +132,22 @@ func (r *Reconciler) allClusters(ctx context.Context, _ client.Object) []ctrl.Re
 	return reqs
 }
 
-func clusterOfInstance(_ context.Context, o client.Object) []ctrl.Request {
+// clustersOfInstance are the instance's cluster and the other clusters of its namespace:
+// when one cluster deregisters a node, another that selects it too may register it.
+func (r *Reconciler) clustersOfInstance(ctx context.Context, o client.Object) []ctrl.Request {
 	ci := o.(*ecsv1alpha1.ContainerInstance)
-	return []ctrl.Request{{NamespacedName: types.NamespacedName{Namespace: ci.Namespace, Name: ci.Spec.Cluster}}}
+	reqs := []ctrl.Request{{NamespacedName: types.NamespacedName{Namespace: ci.Namespace, Name: ci.Spec.Cluster}}}
+	list := &ecsv1alpha1.ClusterList{}
+	if err := r.List(ctx, list, client.InNamespace(ci.Namespace)); err != nil {
+		log.FromContext(ctx).Error(err, "Listing the clusters of a namespace", "namespace", ci.Namespace)
+		return reqs
+	}
+	for _, c := range list.Items {
+		if c.Name != ci.Spec.Cluster {
+			reqs = append(reqs, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(&c)})
+		}
+	}
+	return reqs
 }
 
 // Reconcile computes one container instance's status.
@@ -261,8 +277,11 @@ func (r *registrar) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	registered := map[string]bool{}
 	for i := range have.Items {
 		ci := &have.Items[i]
-		if _, ok := want[ci.Spec.NodeName]; ok && ci.Name == ci.Spec.NodeName {
+		if provider, ok := want[ci.Spec.NodeName]; ok && ci.Name == ci.Spec.NodeName {
 			registered[ci.Spec.NodeName] = true
+			if err := r.reconcileProvider(ctx, ci, provider); err != nil {
+				return ctrl.Result{}, err
+			}
 			continue
 		}
 		log.FromContext(ctx).Info("Deregistering container instance", "instance", klog.KObj(ci))
@@ -291,4 +310,20 @@ func (r *registrar) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 		log.FromContext(ctx).Info("Registered container instance", "instance", klog.KObj(ci), "provider", provider)
 	}
 	return ctrl.Result{}, nil
+}
+
+// reconcileProvider records which capacity provider selects a registered node now: its
+// labels or the cluster's providers may have changed, and the scheduler places a
+// provider's tasks by it.
+func (r *registrar) reconcileProvider(ctx context.Context, ci *ecsv1alpha1.ContainerInstance, provider string) error {
+	if ci.Spec.CapacityProviderName == provider {
+		return nil
+	}
+	base := ci.DeepCopy()
+	ci.Spec.CapacityProviderName = provider
+	if err := r.Patch(ctx, ci, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("recording capacity provider %q of %s: %w", provider, klog.KObj(ci), err)
+	}
+	log.FromContext(ctx).Info("Moved container instance to another capacity provider", "instance", klog.KObj(ci), "from", base.Spec.CapacityProviderName, "provider", provider)
+	return nil
 }

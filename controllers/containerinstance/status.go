@@ -67,16 +67,11 @@ func PodUsage(pods []corev1.Pod) Usage {
 		cpu, mem := PodRequests(p)
 		u.CPU += cpu
 		u.Memory += mem
-		for _, c := range p.Spec.Containers {
-			for _, port := range c.Ports {
-				if port.HostPort == 0 {
-					continue
-				}
-				if port.Protocol == corev1.ProtocolUDP {
-					u.PortsUDP = append(u.PortsUDP, port.HostPort)
-				} else {
-					u.Ports = append(u.Ports, port.HostPort)
-				}
+		for _, port := range HostPorts(p) {
+			if port.Protocol == corev1.ProtocolUDP {
+				u.PortsUDP = append(u.PortsUDP, port.HostPort)
+			} else {
+				u.Ports = append(u.Ports, port.HostPort)
 			}
 		}
 		if p.Labels[ecsv1alpha1.ClusterLabel] == "" || p.DeletionTimestamp != nil {
@@ -91,27 +86,67 @@ func PodUsage(pods []corev1.Pod) Usage {
 	return u
 }
 
-// PodRequests is what a pod reserves, in CPU units (1024 per vCPU) and MiB: the pod-level
-// resources when it has them, else the sum of its containers' requests (init containers:
-// the largest, as the kube-scheduler counts them).
-func PodRequests(p *corev1.Pod) (cpu, mem int64) {
-	if r := p.Spec.Resources; r != nil && (r.Requests.Cpu().MilliValue() > 0 || r.Requests.Memory().Value() > 0) {
-		return r.Requests.Cpu().MilliValue() * 1024 / 1000, r.Requests.Memory().Value() >> 20
+// HostPorts are the host ports a pod binds while it runs: its containers' and its sidecars'
+// (init containers with restartPolicy Always), as the kube-scheduler counts them.
+func HostPorts(p *corev1.Pod) []corev1.ContainerPort {
+	var out []corev1.ContainerPort
+	add := func(c *corev1.Container) {
+		for _, port := range c.Ports {
+			if port.HostPort > 0 {
+				out = append(out, port)
+			}
+		}
 	}
-	var cm, mm int64
+	for i := range p.Spec.InitContainers {
+		if isSidecar(&p.Spec.InitContainers[i]) {
+			add(&p.Spec.InitContainers[i])
+		}
+	}
+	for i := range p.Spec.Containers {
+		add(&p.Spec.Containers[i])
+	}
+	return out
+}
+
+func isSidecar(c *corev1.Container) bool {
+	return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+}
+
+// PodRequests is what a pod reserves, in CPU units (1024 per vCPU) and MiB, as the
+// kube-scheduler and the kubelet count it: per resource, the pod-level request when there
+// is one, else the containers' and sidecars' sum or, when larger, what the largest init
+// container needs beside the sidecars started before it; plus the pod overhead.
+func PodRequests(p *corev1.Pod) (cpu, mem int64) {
+	var cm, mm int64               // containers and sidecars
+	var initCM, initMM int64       // the most an init phase needs
+	var sidecarCM, sidecarMM int64 // the sidecars started so far
 	for _, c := range p.Spec.Containers {
 		cm += c.Resources.Requests.Cpu().MilliValue()
 		mm += c.Resources.Requests.Memory().Value()
 	}
-	for _, c := range p.Spec.InitContainers {
-		if c.RestartPolicy != nil {
-			cm += c.Resources.Requests.Cpu().MilliValue()
-			mm += c.Resources.Requests.Memory().Value()
-			continue
+	for i := range p.Spec.InitContainers {
+		c := &p.Spec.InitContainers[i]
+		ic, im := c.Resources.Requests.Cpu().MilliValue(), c.Resources.Requests.Memory().Value()
+		if isSidecar(c) {
+			cm, mm = cm+ic, mm+im
+			sidecarCM, sidecarMM = sidecarCM+ic, sidecarMM+im
+			ic, im = sidecarCM, sidecarMM
+		} else {
+			ic, im = ic+sidecarCM, im+sidecarMM
 		}
-		cm = max(cm, c.Resources.Requests.Cpu().MilliValue())
-		mm = max(mm, c.Resources.Requests.Memory().Value())
+		initCM, initMM = max(initCM, ic), max(initMM, im)
 	}
+	cm, mm = max(cm, initCM), max(mm, initMM)
+	if r := p.Spec.Resources; r != nil {
+		if q, ok := r.Requests[corev1.ResourceCPU]; ok {
+			cm = q.MilliValue()
+		}
+		if q, ok := r.Requests[corev1.ResourceMemory]; ok {
+			mm = q.Value()
+		}
+	}
+	cm += p.Spec.Overhead.Cpu().MilliValue()
+	mm += p.Spec.Overhead.Memory().Value()
 	return cm * 1024 / 1000, mm >> 20
 }
 

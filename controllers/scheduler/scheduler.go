@@ -191,17 +191,12 @@ func taskOf(pod *corev1.Pod, spec capacity.Scheduling) placement.Task {
 	cpu, mem := containerinstance.PodRequests(pod)
 	t := placement.Task{CPU: cpu, Memory: mem, Group: pod.Annotations[ecsv1alpha1.GroupAnnotation],
 		Constraints: spec.Constraints, Strategy: spec.Strategy}
-	for _, c := range pod.Spec.Containers {
-		for _, p := range c.Ports {
-			if p.HostPort == 0 {
-				continue
-			}
-			proto := placement.ProtocolTCP
-			if p.Protocol == corev1.ProtocolUDP {
-				proto = placement.ProtocolUDP
-			}
-			t.Ports = append(t.Ports, placement.Port{Number: p.HostPort, Protocol: proto})
+	for _, p := range containerinstance.HostPorts(pod) {
+		proto := placement.ProtocolTCP
+		if p.Protocol == corev1.ProtocolUDP {
+			proto = placement.ProtocolUDP
 		}
+		t.Ports = append(t.Ports, placement.Port{Number: p.HostPort, Protocol: proto})
 	}
 	return t
 }
