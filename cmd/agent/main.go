@@ -38,6 +38,8 @@ import (
 const (
 	// statsMaxAge is how long a stats summary of the kubelet is served before it is read again.
 	statsMaxAge = 5 * time.Second
+	// nodeMaxAge is how long the node (its zone and capacity) is used before it is read again.
+	nodeMaxAge = time.Minute
 	// shutdownTimeout bounds the HTTP servers' shutdown, after the Lease is deleted, within
 	// the chart's terminationGracePeriodSeconds of 10.
 	shutdownTimeout = 3 * time.Second
@@ -168,7 +170,7 @@ func run(ctx context.Context, o options) error {
 	stats := &agent.StatsCache{Fetch: agent.SummaryFetcher(cs.CoreV1().RESTClient(), o.nodeName), Clock: clk, MaxAge: statsMaxAge}
 	endpoint := &agent.Server{
 		Pod:   agent.PodByUID(nodeCache),
-		Node:  agent.NodeByName(nodeCache, o.nodeName),
+		Node:  (&agent.NodeReader{Reader: c, Name: o.nodeName, Clock: clk, TTL: nodeMaxAge}).Get,
 		Stats: stats.Get,
 		Scope: o.scope,
 		Clock: clk,

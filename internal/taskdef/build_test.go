@@ -92,6 +92,7 @@ func TestBuildWholePod(t *testing.T) {
 			InitContainers: []corev1.Container{{
 				Name:          "proxy",
 				Image:         "img",
+				Env:           metadataEnv("proxy"),
 				Resources:     corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceMemory: mi(512)}, Limits: corev1.ResourceList{corev1.ResourceMemory: mi(512)}},
 				RestartPolicy: ptr.To(corev1.ContainerRestartPolicyAlways),
 			}},
@@ -101,7 +102,7 @@ func TestBuildWholePod(t *testing.T) {
 				Command: []string{"/bin/web"},
 				Args:    []string{"--port", "80"},
 				Ports:   []corev1.ContainerPort{{Name: "http", ContainerPort: 80, Protocol: corev1.ProtocolTCP}},
-				Env:     []corev1.EnvVar{{Name: "MODE", Value: "prod"}},
+				Env:     withMetadata("web", corev1.EnvVar{Name: "MODE", Value: "prod"}),
 				Resources: corev1.ResourceRequirements{
 					Requests: corev1.ResourceList{corev1.ResourceCPU: milli(250), corev1.ResourceMemory: mi(256)},
 					Limits:   corev1.ResourceList{corev1.ResourceMemory: mi(512)},

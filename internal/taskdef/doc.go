@@ -34,7 +34,9 @@
 //   - cpu units are cpu requests, memory the memory limit, memoryReservation the memory
 //     request; the task's cpu and memory are pod-level resources.
 //   - environment, secrets (Kubernetes Secret keys; ARNs mapped to Secret names) and the
-//     overrides become env; entryPoint is command, command is args.
+//     overrides become env; entryPoint is command, command is args. Every container also
+//     gets ECS_CONTAINER_METADATA_URI_V4 (and _URI), the agent's task metadata endpoint on
+//     its node, unless the task definition sets them.
 //   - networkMode decides the ports (bridge static host ports, host networking), stopTimeout
 //     the grace period, volumes emptyDir/hostPath/PVC, runtimePlatform the node selector.
 package taskdef

@@ -8,6 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
 )
 
 // secretValueKey is the key of the Secret that holds a whole Secrets Manager secret or SSM
@@ -16,7 +18,8 @@ const secretValueKey = "value"
 
 // env is the container's environment: environment, then secrets, then the environment
 // overrides. A later entry replaces an earlier one of the same name in place, so each name
-// appears once and overrides win over secrets, which win over environment.
+// appears once and overrides win over secrets, which win over environment. The variables of
+// the task metadata endpoint (metadataEnv) follow, unless the task definition sets them.
 func (b *builder) env(i int) []corev1.EnvVar {
 	d := &b.defs[i]
 	var out []corev1.EnvVar
@@ -46,7 +49,42 @@ func (b *builder) env(i int) []corev1.EnvVar {
 	for _, kv := range b.envOverrides[i] {
 		set(corev1.EnvVar{Name: kv.Name, Value: kv.Value})
 	}
+	for _, e := range metadataEnv(b.names[i]) {
+		if !slices.ContainsFunc(out, func(o corev1.EnvVar) bool { return o.Name == e.Name }) {
+			out = append(out, e)
+		}
+	}
 	return out
+}
+
+// The variables that point a task's containers at the task metadata endpoint the kube-ecs
+// agent serves on its node.
+const (
+	// HostIPEnv is the IP address of the task's node.
+	HostIPEnv = "KUBE_ECS_HOST_IP"
+	// PodUIDEnv is the UID of the task's pod.
+	PodUIDEnv = "KUBE_ECS_POD_UID"
+	// MetadataURIV4Env is the container's task metadata endpoint version 4.
+	MetadataURIV4Env = "ECS_CONTAINER_METADATA_URI_V4"
+	// MetadataURIEnv is ECS's version 3 variable; it gets the version 4 endpoint too.
+	MetadataURIEnv = "ECS_CONTAINER_METADATA_URI"
+)
+
+// metadataEnv are the variables of the task metadata endpoint of container (its Kubernetes
+// name), in the order they must appear: Kubernetes expands $(VAR) only for variables defined
+// earlier. They come after the task definition's own, and env skips any the task definition
+// sets: a HostIPEnv of its own is then what the endpoint's URIs use.
+func metadataEnv(container string) []corev1.EnvVar {
+	uri := fmt.Sprintf("http://$(%s):%d/v4/$(%s)/%s", HostIPEnv, ecsv1alpha1.AgentMetadataPort, PodUIDEnv, container)
+	field := func(path string) *corev1.EnvVarSource {
+		return &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: path}}
+	}
+	return []corev1.EnvVar{
+		{Name: HostIPEnv, ValueFrom: field("status.hostIP")},
+		{Name: PodUIDEnv, ValueFrom: field("metadata.uid")},
+		{Name: MetadataURIV4Env, Value: uri},
+		{Name: MetadataURIEnv, Value: uri},
+	}
 }
 
 var (

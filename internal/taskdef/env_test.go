@@ -14,6 +14,23 @@ func kv(name, value string) ecsv1alpha1.KeyValuePair {
 	return ecsv1alpha1.KeyValuePair{Name: name, Value: value}
 }
 
+// metadataEnv is what Build appends to every container's environment for the task metadata
+// endpoint of container (its Kubernetes name).
+func metadataEnv(container string) []corev1.EnvVar {
+	uri := "http://$(KUBE_ECS_HOST_IP):51679/v4/$(KUBE_ECS_POD_UID)/" + container
+	return []corev1.EnvVar{
+		{Name: "KUBE_ECS_HOST_IP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.hostIP"}}},
+		{Name: "KUBE_ECS_POD_UID", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.uid"}}},
+		{Name: "ECS_CONTAINER_METADATA_URI_V4", Value: uri},
+		{Name: "ECS_CONTAINER_METADATA_URI", Value: uri},
+	}
+}
+
+// withMetadata is env followed by the metadata endpoint's variables of container.
+func withMetadata(container string, env ...corev1.EnvVar) []corev1.EnvVar {
+	return append(env, metadataEnv(container)...)
+}
+
 func fromSecret(name, secret, key string) corev1.EnvVar {
 	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 		LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key,
@@ -61,7 +78,7 @@ func TestEnvironment(t *testing.T) {
 				over = &ecsv1alpha1.TaskOverride{ContainerOverrides: []ecsv1alpha1.ContainerOverride{{Name: "web", Environment: tt.overrides}}}
 			}
 			res := mustBuild(t, taskdef.Input{Spec: s, Overrides: over})
-			if diff := cmp.Diff(tt.want, container(t, res, "web").Env); diff != "" {
+			if diff := cmp.Diff(withMetadata("web", tt.want...), container(t, res, "web").Env); diff != "" {
 				t.Errorf("env (-want +got):\n%s", diff)
 			}
 		})
@@ -114,7 +131,7 @@ func TestSecretMapping(t *testing.T) {
 			if tt.secret != "" {
 				want = []corev1.EnvVar{fromSecret("V", tt.secret, tt.key)}
 			}
-			if diff := cmp.Diff(want, container(t, res, "web").Env); diff != "" {
+			if diff := cmp.Diff(withMetadata("web", want...), container(t, res, "web").Env); diff != "" {
 				t.Errorf("env (-want +got):\n%s", diff)
 			}
 			var wantNotes []string
@@ -125,6 +142,44 @@ func TestSecretMapping(t *testing.T) {
 				t.Errorf("notes (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestMetadataEndpointEnv checks every container, init containers and sidecars too, is
+// pointed at the agent's task metadata endpoint by its Kubernetes name, and that variables the
+// task definition sets itself are kept.
+func TestMetadataEndpointEnv(t *testing.T) {
+	hostIP := corev1.EnvVar{Name: "KUBE_ECS_HOST_IP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.hostIP"}}}
+	podUID := corev1.EnvVar{Name: "KUBE_ECS_POD_UID", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.uid"}}}
+	uri := func(c string) string { return "http://$(KUBE_ECS_HOST_IP):51679/v4/$(KUBE_ECS_POD_UID)/" + c }
+	s := spec("",
+		ctr("Web_App", dependsOn("proxy", ecsv1alpha1.ContainerConditionStart), dependsOn("migrate", ecsv1alpha1.ContainerConditionSuccess)),
+		ctr("proxy", func(c *ecsv1alpha1.ContainerDefinition) {
+			c.Environment = []ecsv1alpha1.KeyValuePair{kv("ECS_CONTAINER_METADATA_URI_V4", "http://169.254.170.2/v4/custom")}
+		}),
+		ctr("migrate", func(c *ecsv1alpha1.ContainerDefinition) {
+			c.Environment = []ecsv1alpha1.KeyValuePair{kv("KUBE_ECS_HOST_IP", "10.0.0.1")}
+		}),
+	)
+	over := &ecsv1alpha1.TaskOverride{ContainerOverrides: []ecsv1alpha1.ContainerOverride{
+		{Name: "Web_App", Environment: []ecsv1alpha1.KeyValuePair{kv("ECS_CONTAINER_METADATA_URI", "http://example.com/v3")}},
+	}}
+	res := mustBuild(t, taskdef.Input{Spec: s, Overrides: over})
+	want := map[string][]corev1.EnvVar{
+		// A renamed container is addressed by its Kubernetes name; the override's v3 variable wins.
+		"web-app": {{Name: "ECS_CONTAINER_METADATA_URI", Value: "http://example.com/v3"}, hostIP, podUID, {Name: "ECS_CONTAINER_METADATA_URI_V4", Value: uri("web-app")}},
+		// A native sidecar keeps the task definition's own v4 variable.
+		"proxy": {{Name: "ECS_CONTAINER_METADATA_URI_V4", Value: "http://169.254.170.2/v4/custom"}, hostIP, podUID, {Name: "ECS_CONTAINER_METADATA_URI", Value: uri("proxy")}},
+		// A plain init container's own KUBE_ECS_HOST_IP comes first, so the URIs use it.
+		"migrate": {{Name: "KUBE_ECS_HOST_IP", Value: "10.0.0.1"}, podUID, {Name: "ECS_CONTAINER_METADATA_URI_V4", Value: uri("migrate")}, {Name: "ECS_CONTAINER_METADATA_URI", Value: uri("migrate")}},
+	}
+	for name, env := range want {
+		if diff := cmp.Diff(env, container(t, res, name).Env); diff != "" {
+			t.Errorf("%s env (-want +got):\n%s", name, diff)
+		}
+	}
+	if len(res.PodSpec.InitContainers) != 2 {
+		t.Fatalf("want proxy and migrate as init containers, got %d", len(res.PodSpec.InitContainers))
 	}
 }
 

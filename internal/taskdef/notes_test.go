@@ -32,7 +32,7 @@ func TestOverrides(t *testing.T) {
 	if diff := cmp.Diff([]string{"serve"}, web.Args); diff != "" {
 		t.Errorf("web args (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]corev1.EnvVar{{Name: "A", Value: "1"}, {Name: "B", Value: "2"}}, web.Env); diff != "" {
+	if diff := cmp.Diff(withMetadata("web", corev1.EnvVar{Name: "A", Value: "1"}, corev1.EnvVar{Name: "B", Value: "2"}), web.Env); diff != "" {
 		t.Errorf("web env (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"work", "--once"}, worker.Args); diff != "" {

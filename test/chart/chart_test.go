@@ -30,8 +30,9 @@ import (
 const (
 	release   = "kube-ecs"
 	namespace = "kube-ecs-system"
-	// capacityProviderLabel marks the nodes of EC2 capacity providers, where the agent runs.
-	capacityProviderLabel = "ecs.kube-ecs.io/capacity-provider"
+	// capacityPoolLabel marks the nodes of the Fargate capacity pools, where the agent does
+	// not run.
+	capacityPoolLabel = "ecs.kube-ecs.io/capacity-pool"
 )
 
 // repoRoot is the folder holding go.mod, above the test's working directory.
@@ -204,7 +205,9 @@ func TestDefaultObjects(t *testing.T) {
 		"DaemonSet/kube-ecs-agent",
 		"Deployment/kube-ecs-activator",
 		"Deployment/kube-ecs-manager",
+		"Role/kube-ecs-agent",
 		"Role/kube-ecs-leader-election",
+		"RoleBinding/kube-ecs-agent",
 		"RoleBinding/kube-ecs-leader-election",
 		"Secret/kube-ecs-webhook-cert",
 		"Service/kube-ecs-activator",
@@ -428,18 +431,10 @@ func TestNoWildcardRules(t *testing.T) {
 	}
 }
 
-func TestAgentRBAC(t *testing.T) {
-	var role rbacv1.ClusterRole
-	render(t).get(t, "ClusterRole", "kube-ecs-agent", &role)
-	// Least privilege: what the agent reads and writes, nothing else.
-	allowed := map[string][]string{
-		"/nodes":                             {"get", "list", "watch"},
-		"/pods":                              {"get", "list", "watch"},
-		"ecs.kube-ecs.io/containerinstances": {"create", "get", "list", "patch", "update", "watch"},
-		"ecs.kube-ecs.io/containerinstances/status": {"get", "patch", "update"},
-	}
+// rulesOf flattens RBAC rules to "<group>/<resource>" -> sorted verbs.
+func rulesOf(rules []rbacv1.PolicyRule) map[string][]string {
 	got := map[string][]string{}
-	for _, rule := range role.Rules {
+	for _, rule := range rules {
 		for _, g := range rule.APIGroups {
 			for _, res := range rule.Resources {
 				got[g+"/"+res] = append(got[g+"/"+res], rule.Verbs...)
@@ -450,8 +445,35 @@ func TestAgentRBAC(t *testing.T) {
 		slices.Sort(got[k])
 		got[k] = slices.Compact(got[k])
 	}
-	if diff := cmp.Diff(allowed, got); diff != "" {
-		t.Errorf("agent permissions (-want +got):\n%s", diff)
+	return got
+}
+
+func TestAgentRBAC(t *testing.T) {
+	r := render(t)
+	// Least privilege: what the agent reads and writes, nothing else. Cluster-wide: the pods
+	// of its node (a watch with a field selector), its node and the kubelet's stats summary
+	// through the node proxy.
+	var role rbacv1.ClusterRole
+	r.get(t, "ClusterRole", "kube-ecs-agent", &role)
+	want := map[string][]string{
+		"/pods":        {"get", "list", "watch"},
+		"/nodes":       {"get"},
+		"/nodes/proxy": {"get"},
+	}
+	if diff := cmp.Diff(want, rulesOf(role.Rules)); diff != "" {
+		t.Errorf("agent cluster permissions (-want +got):\n%s", diff)
+	}
+	// In the release namespace: its heartbeat Lease.
+	var leases rbacv1.Role
+	r.get(t, "Role", "kube-ecs-agent", &leases)
+	want = map[string][]string{"coordination.k8s.io/leases": {"create", "delete", "get", "patch", "update"}}
+	if diff := cmp.Diff(want, rulesOf(leases.Rules)); diff != "" {
+		t.Errorf("agent namespace permissions (-want +got):\n%s", diff)
+	}
+	var binding rbacv1.RoleBinding
+	r.get(t, "RoleBinding", "kube-ecs-agent", &binding)
+	if binding.RoleRef.Kind != "Role" || binding.RoleRef.Name != "kube-ecs-agent" || len(binding.Subjects) != 1 || binding.Subjects[0].Name != "kube-ecs-agent" {
+		t.Errorf("the agent's RoleBinding: %+v %+v", binding.RoleRef, binding.Subjects)
 	}
 }
 
@@ -462,16 +484,34 @@ func agent(t *testing.T, set ...string) corev1.PodSpec {
 	return ds.Spec.Template.Spec
 }
 
-func TestAgentNodeName(t *testing.T) {
-	spec := agent(t)
-	var found bool
-	for _, e := range spec.Containers[0].Env {
-		if e.Name == "NODE_NAME" {
-			found = e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "spec.nodeName"
+func TestAgentContainer(t *testing.T) {
+	spec := agent(t, "--set", "region=eu-west-1", "--set-string", "accountId=123456789012")
+	c := spec.Containers[0]
+	fields := map[string]string{}
+	for _, e := range c.Env {
+		if e.ValueFrom != nil && e.ValueFrom.FieldRef != nil {
+			fields[e.Name] = e.ValueFrom.FieldRef.FieldPath
 		}
 	}
-	if !found {
-		t.Errorf("the agent has no NODE_NAME from spec.nodeName: %+v", spec.Containers[0].Env)
+	// The node the agent heartbeats for, and the namespace of its Lease.
+	if diff := cmp.Diff(map[string]string{"NODE_NAME": "spec.nodeName", "POD_NAMESPACE": "metadata.namespace"}, fields); diff != "" {
+		t.Errorf("agent env from the downward API (-want +got):\n%s", diff)
+	}
+	// The ARNs of the metadata endpoint are the manager's.
+	for _, arg := range []string{"--region=eu-west-1", "--account-id=123456789012", "--metadata-address=:51679"} {
+		if !slices.Contains(c.Args, arg) {
+			t.Errorf("agent args %v lack %s", c.Args, arg)
+		}
+	}
+	// Tasks reach the metadata endpoint on their node's IP (ECS_CONTAINER_METADATA_URI_V4).
+	want := corev1.ContainerPort{Name: "metadata", ContainerPort: 51679, HostPort: 51679, Protocol: corev1.ProtocolTCP}
+	i := slices.IndexFunc(c.Ports, func(p corev1.ContainerPort) bool { return p.Name == "metadata" })
+	if i < 0 || c.Ports[i] != want {
+		t.Errorf("agent ports %+v, want %+v", c.Ports, want)
+	}
+	// Enough to delete its Lease on SIGTERM, short enough to disconnect a stopped node at once.
+	if spec.TerminationGracePeriodSeconds == nil || *spec.TerminationGracePeriodSeconds != 10 {
+		t.Errorf("terminationGracePeriodSeconds %v, want 10", spec.TerminationGracePeriodSeconds)
 	}
 }
 
@@ -480,7 +520,7 @@ func TestAgentNodes(t *testing.T) {
 		spec := agent(t)
 		want := &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
 			RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
-				MatchExpressions: []corev1.NodeSelectorRequirement{{Key: capacityProviderLabel, Operator: corev1.NodeSelectorOpExists}},
+				MatchExpressions: []corev1.NodeSelectorRequirement{{Key: capacityPoolLabel, Operator: corev1.NodeSelectorOpDoesNotExist}},
 			}}},
 		}}
 		if diff := cmp.Diff(want, spec.Affinity); diff != "" {

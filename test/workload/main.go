@@ -5,6 +5,7 @@
 //	workload run [flags]       sleep, then exit with a chosen code (a one-shot job)
 //	workload check URL         exit 0 when URL answers 2xx, else 1 (for CMD health checks)
 //	workload load [flags] URL  GET URL at a steady rate for a while and report the failures
+//	workload metadata [flags]  print TaskARN= and Family= from the task metadata endpoint v4
 //
 // The server answers / (hello), /healthz (200, or 503 once unhealthy), /env (the environment
 // as JSON), /unhealthy and /healthy (switch the health check), /exit?code=N (exit with N) and
@@ -17,11 +18,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -31,10 +34,12 @@ func main() { os.Exit(run(os.Args[1:])) }
 
 func run(args []string) int {
 	cmd := "serve"
-	if len(args) > 0 && (args[0] == "serve" || args[0] == "run" || args[0] == "check" || args[0] == "load") {
+	if len(args) > 0 && (args[0] == "serve" || args[0] == "run" || args[0] == "check" || args[0] == "load" || args[0] == "metadata") {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
+	case "metadata":
+		return metadata(args)
 	case "check":
 		return check(args)
 	case "load":
@@ -154,6 +159,86 @@ func load(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// metadata GETs $ECS_CONTAINER_METADATA_URI_V4/task, retrying while it fails for up to
+// --timeout (the agent may not know the pod yet), prints "TaskARN=<arn>" and "Family=<family>"
+// lines and exits 0; it exits 1 with the last error when the endpoint never answered.
+func metadata(args []string) int {
+	fs := flag.NewFlagSet("metadata", flag.ContinueOnError)
+	timeout := fs.Duration("timeout", 30*time.Second, "How long to retry.")
+	interval := fs.Duration("interval", time.Second, "Pause between attempts.")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		fmt.Fprintln(os.Stderr, "usage: workload metadata [--timeout D] [--interval I]")
+		return 2
+	}
+	base := os.Getenv("ECS_CONTAINER_METADATA_URI_V4")
+	if base == "" {
+		fmt.Fprintln(os.Stderr, "ECS_CONTAINER_METADATA_URI_V4 is not set")
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	task, err := taskMetadata(ctx, base+"/task", *interval)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "reading %s/task: %v\n", base, err)
+		return 1
+	}
+	fmt.Printf("TaskARN=%s\nFamily=%s\n", task.TaskARN, task.Family)
+	return 0
+}
+
+// taskMetadata is the part of the task metadata document the e2e tests compare.
+type taskMetadataDoc struct {
+	TaskARN string `json:"TaskARN"`
+	Family  string `json:"Family"`
+}
+
+// taskMetadata GETs url until it answers 200 with a task that has an ARN, or ctx ends.
+func taskMetadata(ctx context.Context, url string, interval time.Duration) (taskMetadataDoc, error) {
+	client := http.Client{Timeout: 5 * time.Second}
+	var last error
+	for {
+		doc, err := func() (taskMetadataDoc, error) {
+			var doc taskMetadataDoc
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			if err != nil {
+				return doc, err
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				return doc, err
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				return doc, err
+			}
+			if resp.StatusCode != http.StatusOK {
+				return doc, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
+			}
+			if err := json.Unmarshal(body, &doc); err != nil {
+				return doc, fmt.Errorf("decoding %q: %w", body, err)
+			}
+			if doc.TaskARN == "" {
+				return doc, fmt.Errorf("no TaskARN in %s", body)
+			}
+			return doc, nil
+		}()
+		if err == nil {
+			return doc, nil
+		}
+		if ctx.Err() != nil && last != nil {
+			return doc, last // the attempt the deadline cut short says less than the one before
+		}
+		last = err
+		fmt.Fprintf(os.Stderr, "task metadata not available yet: %v\n", err)
+		select {
+		case <-ctx.Done():
+			return doc, last
+		case <-time.After(interval):
+		}
+	}
 }
 
 type server struct {

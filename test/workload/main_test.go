@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -87,5 +89,67 @@ func TestJobAndCheck(t *testing.T) {
 	}
 	if code := run([]string{"check"}); code != 2 {
 		t.Errorf("check without URL = %d", code)
+	}
+}
+
+// captureStdout runs f and returns what it printed.
+func captureStdout(t *testing.T, f func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = w
+	defer func() { os.Stdout = stdout }()
+	f()
+	_ = w.Close()
+	out, _ := io.ReadAll(r)
+	return string(out)
+}
+
+func TestMetadata(t *testing.T) {
+	var calls atomic.Int32
+	// The agent does not know the pod for the first two requests, as right after it starts.
+	agent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v4/uid/web/task" {
+			http.NotFound(w, r)
+			return
+		}
+		if calls.Add(1) <= 2 {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`"V4 task metadata handler: no task on this node has the pod UID uid"`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"Cluster":"arn:aws:ecs:us-east-1:000000000000:cluster/default","TaskARN":"arn:aws:ecs:us-east-1:000000000000:task/default/0123","Family":"web","Revision":"3"}`))
+	}))
+	defer agent.Close()
+
+	t.Setenv("ECS_CONTAINER_METADATA_URI_V4", agent.URL+"/v4/uid/web")
+	var code int
+	out := captureStdout(t, func() { code = run([]string{"metadata", "--interval", "10ms", "--timeout", "5s"}) })
+	if code != 0 || out != "TaskARN=arn:aws:ecs:us-east-1:000000000000:task/default/0123\nFamily=web\n" {
+		t.Errorf("metadata = %d, printed %q", code, out)
+	}
+	if n := calls.Load(); n != 3 {
+		t.Errorf("%d requests, want 3 (two failures, then the answer)", n)
+	}
+
+	t.Setenv("ECS_CONTAINER_METADATA_URI_V4", agent.URL+"/v4/other/web")
+	if code := run([]string{"metadata", "--interval", "10ms", "--timeout", "100ms"}); code != 1 {
+		t.Errorf("metadata of an endpoint that never answers = %d, want 1", code)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := taskMetadata(ctx, agent.URL+"/v4/other/web/task", 10*time.Millisecond); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("the error of an endpoint that never answers: %v, want the last 404", err)
+	}
+
+	t.Setenv("ECS_CONTAINER_METADATA_URI_V4", "")
+	if code := run([]string{"metadata"}); code != 1 {
+		t.Errorf("metadata without ECS_CONTAINER_METADATA_URI_V4 = %d, want 1", code)
+	}
+	if code := run([]string{"metadata", "extra"}); code != 2 {
+		t.Errorf("metadata with an argument = %d, want 2", code)
 	}
 }
