@@ -75,7 +75,9 @@ func Derive(in Input) Decision {
 	}
 
 	d := Decision{Status: *st}
-	if cause != nil && v.stoppable() {
+	// A pod whose containers have all exited finishes by itself: deleting it would only lose
+	// its logs (kubectl logs <task> keeps working for a STOPPED task).
+	if cause != nil && v.stoppable() && !v.allExited() {
 		d.StopPod, d.StopGracePeriod = true, gracePeriod(in.Pod)
 	}
 	if cause == nil && st.StartedAt == nil {

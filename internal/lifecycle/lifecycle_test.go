@@ -188,6 +188,12 @@ func TestDeriveContainerExits(t *testing.T) {
 			want: stop(deactivating, essentialExited, ReasonEssentialContainerExited, true),
 		},
 		{
+			name: "the only container exits: the pod finishes by itself and keeps its logs",
+			pod:  newPod(containers("web"), scheduled(1), statuses(terminated("web", 0, "Completed", 5, 20))),
+			prev: prevAt(runningStatus),
+			want: stop(ecsv1alpha1.TaskDeprovisioning, essentialExited, ReasonEssentialContainerExited, false),
+		},
+		{
 			name: "essential OOMKilled",
 			pod:  runningPod(statuses(terminated("web", 137, "OOMKilled", 5, 20), running("log", 5, false))),
 			prev: prevAt(runningStatus),

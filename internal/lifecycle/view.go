@@ -159,6 +159,15 @@ func (v *podView) pullsDone() bool {
 	return v.all(func(c containerView) bool { return c.everStarted() || c.lastTerminated() != nil })
 }
 
+// allExited: every container of the pod (init containers included) is terminated and none
+// will run again (the pod's restartPolicy is Never), so the pod finishes by itself.
+func (v *podView) allExited() bool {
+	if v.pod.Spec.RestartPolicy != corev1.RestartPolicyNever {
+		return false
+	}
+	return v.all(func(c containerView) bool { return c.status != nil && c.status.State.Terminated != nil })
+}
+
 func (v *podView) all(f func(containerView) bool) bool {
 	for _, c := range v.containers {
 		if !f(c) {
