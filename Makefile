@@ -40,9 +40,10 @@ fmt: ## Format the Go code.
 	gofmt -s -w $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.local/*')
 
 .PHONY: vet
-vet: ## Run go vet (including the e2e and bench build tags).
+vet: ## Run go vet (including the envtest, e2e and kwok build tags).
 	go vet -tags envtest ./...
 	go vet -tags e2e ./test/...
+	go vet -tags kwok ./test/...
 
 .PHONY: verify
 verify: ## Fail when generated files or formatting are stale (regenerates them in place).
@@ -81,11 +82,19 @@ docker-build: ## Build the images (FROM scratch, one static binary, non-root) as
 ##@ Test
 
 .PHONY: test
-test: verify vet test-envtest test-e2e ## Run every tier: generated files, vet, unit + envtest suites, then e2e on kind.
+test: verify vet test-envtest test-fuzz test-kwok test-e2e ## Run every tier: generated files, vet, unit + envtest suites, a bounded fuzz run, placement at scale on kwok, then e2e on kind.
 
 .PHONY: test-envtest
 test-envtest: envtest-assets ## Run the unit and envtest suites (-tags envtest): the fast loop with an API server.
 	go test -tags envtest ./... -count=1
+
+.PHONY: test-fuzz
+test-fuzz: ## Fuzz the cluster query language parser for a bounded time (FUZZTIME, default 20s).
+	go test ./internal/placement/cql -run '^$$' -fuzz FuzzParse -fuzztime $(or $(FUZZTIME),20s)
+
+.PHONY: test-kwok
+test-kwok: ## The ECS scheduler at scale: its own kwok cluster (30 simulated nodes), the manager as a process, every placement strategy measured.
+	hack/kwok-test.sh
 
 .PHONY: test-unit
 test-unit: ## Run the tests that need no API server.

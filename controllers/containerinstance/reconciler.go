@@ -190,10 +190,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		return ctrl.Result{}, fmt.Errorf("listing the pods of node %s: %w", node.Name, err)
 	}
 	u := PodUsage(pods.Items)
+	own := PodUsage(ClusterPods(ci, pods.Items))
 	st.EC2InstanceID = InstanceID(node)
 	st.Attributes = Attributes(node, ci)
 	st.RegisteredResources, st.RemainingResources = Resources(node, u)
-	st.RunningTasksCount, st.PendingTasksCount = u.Running, u.Pending
+	st.RunningTasksCount, st.PendingTasksCount = own.Running, own.Pending
 
 	var recheck time.Time
 	if r.RequireAgent {
@@ -300,6 +301,8 @@ func (r *registrar) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 		}
 		err := r.Create(ctx, ci)
 		switch {
+		case apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
+			return ctrl.Result{}, nil // the namespace is going, and the cluster with it
 		case apierrors.IsAlreadyExists(err):
 			// Another Cluster of the namespace registered the node first: an instance
 			// belongs to one cluster.

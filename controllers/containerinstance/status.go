@@ -86,6 +86,20 @@ func PodUsage(pods []corev1.Pod) Usage {
 	return u
 }
 
+// ClusterPods are the pods of ci's own cluster among a node's pods: the tasks the instance
+// counts (runningTasksCount, and for the scheduler its task groups). A node can be an
+// instance of clusters in several namespaces; each counts only its own tasks, while every
+// pod on the node takes resources and ports.
+func ClusterPods(ci *ecsv1alpha1.ContainerInstance, pods []corev1.Pod) []corev1.Pod {
+	var out []corev1.Pod
+	for i := range pods {
+		if pods[i].Namespace == ci.Namespace && pods[i].Labels[ecsv1alpha1.ClusterLabel] == ci.Spec.Cluster {
+			out = append(out, pods[i])
+		}
+	}
+	return out
+}
+
 // HostPorts are the host ports a pod binds while it runs: its containers' and its sidecars'
 // (init containers with restartPolicy Always), as the kube-scheduler counts them.
 func HostPorts(p *corev1.Pod) []corev1.ContainerPort {

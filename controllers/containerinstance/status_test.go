@@ -286,6 +286,36 @@ func TestPodUsage(t *testing.T) {
 	}
 }
 
+func TestClusterPods(t *testing.T) {
+	ci := &ecsv1alpha1.ContainerInstance{
+		ObjectMeta: metav1.ObjectMeta{Name: "node-a", Namespace: "team-a"},
+		Spec:       ecsv1alpha1.ContainerInstanceSpec{Cluster: "default", NodeName: "node-a"},
+	}
+	pod := func(name, namespace, cluster string) corev1.Pod {
+		p := taskPod(corev1.PodRunning)
+		p.Name, p.Namespace = name, namespace
+		p.Labels = map[string]string{}
+		if cluster != "" {
+			p.Labels[ecsv1alpha1.ClusterLabel] = cluster
+		}
+		return p
+	}
+	pods := []corev1.Pod{
+		pod("own", "team-a", "default"),
+		pod("other-cluster", "team-a", "batch"),
+		pod("other-namespace", "team-b", "default"),
+		pod("daemon", "team-a", ""),
+		pod("own-too", "team-a", "default"),
+	}
+	var got []string
+	for _, p := range ClusterPods(ci, pods) {
+		got = append(got, p.Name)
+	}
+	if diff := cmp.Diff([]string{"own", "own-too"}, got); diff != "" {
+		t.Errorf("ClusterPods (-want +got):\n%s", diff)
+	}
+}
+
 func integer(name string, v int32) ecsv1alpha1.Resource {
 	return ecsv1alpha1.Resource{Name: name, Type: "INTEGER", IntegerValue: ptr.To(v)}
 }

@@ -60,10 +60,16 @@ type Scheduler struct {
 
 // assumption is a binding the cache has not shown yet.
 type assumption struct {
-	node  string
-	task  placement.Task
-	bound time.Time
+	node string
+	// cluster is the task's cluster (clusterKey): only there does it count as a task.
+	cluster string
+	task    placement.Task
+	bound   time.Time
 }
+
+// clusterKey names a cluster across namespaces: a node can be a container instance of
+// clusters in several namespaces, and each sees only its own tasks on it.
+func clusterKey(namespace, cluster string) string { return namespace + "/" + cluster }
 
 func ours(o client.Object) bool {
 	p, ok := o.(*corev1.Pod)
@@ -140,13 +146,13 @@ func (s *Scheduler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 		Target:     corev1.ObjectReference{Kind: "Node", Name: d.Instance},
 	}
 	if err := s.SubResource("binding").Create(ctx, pod, binding); err != nil {
-		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
-			return ctrl.Result{}, nil // gone, or bound meanwhile
+		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) || apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
+			return ctrl.Result{}, nil // gone, bound meanwhile, or its namespace is going
 		}
 		return ctrl.Result{}, fmt.Errorf("binding %s to %s: %w", klog.KObj(pod), d.Instance, err)
 	}
 	s.mu.Lock()
-	s.assumed[pod.UID] = assumption{node: d.Instance, task: task, bound: s.Clock.Now()}
+	s.assumed[pod.UID] = assumption{node: d.Instance, cluster: clusterKey(pod.Namespace, pod.Labels[ecsv1alpha1.ClusterLabel]), task: task, bound: s.Clock.Now()}
 	s.mu.Unlock()
 	s.Recorder.Eventf(pod, nil, corev1.EventTypeNormal, "Scheduled", "Binding", "Successfully assigned %s/%s to %s (container instance of cluster %s)",
 		pod.Namespace, pod.Name, d.Instance, pod.Labels[ecsv1alpha1.ClusterLabel])
@@ -239,7 +245,7 @@ func (s *Scheduler) instances(ctx context.Context, pod *corev1.Pod, spec capacit
 			case seen[uid] || now.Sub(a.bound) > time.Minute:
 				delete(s.assumed, uid)
 			case a.node == node.Name:
-				inst = placement.Reserve(inst, a.task)
+				inst = reserve(inst, a, clusterKey(ci.Namespace, ci.Spec.Cluster))
 			}
 		}
 		out = append(out, inst)
@@ -247,7 +253,20 @@ func (s *Scheduler) instances(ctx context.Context, pod *corev1.Pod, spec capacit
 	return out, nil
 }
 
-// instanceOf is a container instance as the placement decision sees it.
+// reserve books an assumed binding on an instance of cluster: its resources and ports
+// always, its place among the instance's tasks and groups only when it is one of cluster's.
+func reserve(inst placement.Instance, a assumption, cluster string) placement.Instance {
+	r := placement.Reserve(inst, a.task)
+	if a.cluster != cluster {
+		r.RunningTasks, r.TaskGroups = inst.RunningTasks, inst.TaskGroups
+	}
+	return r
+}
+
+// instanceOf is a container instance as the placement decision sees it. Every pod on the
+// node takes resources and ports; only the tasks of the instance's own cluster count as its
+// tasks (runningTasksCount, task groups for distinctInstance, spread and task:group), as an
+// ECS instance belongs to one cluster.
 func instanceOf(ci *ecsv1alpha1.ContainerInstance, node *corev1.Node, pods []corev1.Pod) placement.Instance {
 	u := containerinstance.PodUsage(pods)
 	attrs := map[string]string{}
@@ -278,8 +297,8 @@ func instanceOf(ci *ecsv1alpha1.ContainerInstance, node *corev1.Node, pods []cor
 	for _, p := range u.PortsUDP {
 		inst.UsedPorts[placement.Port{Number: p, Protocol: placement.ProtocolUDP}] = true
 	}
-	for _, p := range pods {
-		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed || p.Labels[ecsv1alpha1.ClusterLabel] == "" {
+	for _, p := range containerinstance.ClusterPods(ci, pods) {
+		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
 			continue
 		}
 		inst.RunningTasks++

@@ -150,6 +150,23 @@ func TestInstanceOf(t *testing.T) {
 				return i
 			},
 		},
+		{
+			name: "another cluster's tasks (same namespace or another) take resources but are not this cluster's tasks",
+			ci:   instance("", true), node: node(false),
+			pods: func() []corev1.Pod {
+				otherNamespace := task("service:web", corev1.PodRunning)
+				otherNamespace.Namespace = "team-b"
+				otherCluster := task("service:web", corev1.PodRunning)
+				otherCluster.Labels[ecsv1alpha1.ClusterLabel] = "batch"
+				return []corev1.Pod{task("service:web", corev1.PodRunning), otherNamespace, otherCluster}
+			}(),
+			want: func(i placement.Instance) placement.Instance {
+				i.RemainingCPU, i.RemainingMemory = 2048-3*512, 4096-3*1024
+				i.RunningTasks = 1
+				i.TaskGroups = map[string]int{"service:web": 1}
+				return i
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,5 +174,27 @@ func TestInstanceOf(t *testing.T) {
 				t.Errorf("instanceOf (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestReserveCountsOnlyTheClustersOwnTasks(t *testing.T) {
+	inst := placement.Instance{Name: "node-a", RemainingCPU: 2048, RemainingMemory: 4096,
+		UsedPorts: map[placement.Port]bool{}, TaskGroups: map[string]int{"service:web": 1}, RunningTasks: 1}
+	a := assumption{node: "node-a", cluster: clusterKey("team-a", "default"),
+		task: placement.Task{CPU: 512, Memory: 1024, Group: "service:web", Ports: []placement.Port{{Number: 80}}}}
+
+	own := reserve(inst, a, clusterKey("team-a", "default"))
+	if own.RunningTasks != 2 || own.TaskGroups["service:web"] != 2 || own.RemainingMemory != 3072 {
+		t.Errorf("own cluster: %d tasks, groups %v, %d MiB left; want 2, service:web 2, 3072", own.RunningTasks, own.TaskGroups, own.RemainingMemory)
+	}
+	other := reserve(inst, a, clusterKey("team-b", "default"))
+	if other.RunningTasks != 1 || other.TaskGroups["service:web"] != 1 {
+		t.Errorf("another cluster: %d tasks, groups %v; want the instance's own 1 and service:web 1", other.RunningTasks, other.TaskGroups)
+	}
+	if other.RemainingCPU != 1536 || other.RemainingMemory != 3072 || !other.UsedPorts[placement.Port{Number: 80, Protocol: placement.ProtocolTCP}] {
+		t.Errorf("another cluster's task must still take its resources and ports: %d CPU, %d MiB, ports %v", other.RemainingCPU, other.RemainingMemory, other.UsedPorts)
+	}
+	if inst.TaskGroups["service:web"] != 1 {
+		t.Errorf("reserve changed the instance it was given: %v", inst.TaskGroups)
 	}
 }

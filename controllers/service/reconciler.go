@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -90,6 +91,10 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(serviceOfPod)).
 		Watches(&ecsv1alpha1.TaskDefinition{}, handler.EnqueueRequestsFromMapFunc(r.servicesBy(familyIndex))).
 		Watches(&ecsv1alpha1.Cluster{}, handler.EnqueueRequestsFromMapFunc(r.servicesBy(clusterIndex)), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// An instance set to DRAINING (or back to ACTIVE), or a node cordoned, changes which
+		// tasks must move: without these the drain waits for an unrelated reconcile.
+		Watches(&ecsv1alpha1.ContainerInstance{}, handler.EnqueueRequestsFromMapFunc(r.servicesOfInstance), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.allServices), builder.WithPredicates(cordonChanged)).
 		Named("service").
 		Complete(r)
 }
@@ -104,17 +109,45 @@ func serviceOfPod(_ context.Context, o client.Object) []ctrl.Request {
 
 func (r *Reconciler) servicesBy(index string) handler.MapFunc {
 	return func(ctx context.Context, o client.Object) []ctrl.Request {
-		list := &ecsv1alpha1.ServiceList{}
-		if err := r.List(ctx, list, client.InNamespace(o.GetNamespace()), client.MatchingFields{index: o.GetName()}); err != nil {
-			log.FromContext(ctx).Error(err, "Listing services", "index", index, "value", o.GetName())
-			return nil
-		}
-		reqs := make([]ctrl.Request, 0, len(list.Items))
-		for _, s := range list.Items {
-			reqs = append(reqs, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(&s)})
-		}
-		return reqs
+		return r.services(ctx, client.InNamespace(o.GetNamespace()), client.MatchingFields{index: o.GetName()})
 	}
+}
+
+// servicesOfInstance are the services of a container instance's cluster.
+func (r *Reconciler) servicesOfInstance(ctx context.Context, o client.Object) []ctrl.Request {
+	ci := o.(*ecsv1alpha1.ContainerInstance)
+	return r.services(ctx, client.InNamespace(ci.Namespace), client.MatchingFields{clusterIndex: ci.Spec.Cluster})
+}
+
+// allServices are every service: a node may be an instance of any namespace's clusters, and
+// a cordon is rare enough not to index pods by node for it.
+func (r *Reconciler) allServices(ctx context.Context, _ client.Object) []ctrl.Request {
+	return r.services(ctx)
+}
+
+func (r *Reconciler) services(ctx context.Context, opts ...client.ListOption) []ctrl.Request {
+	list := &ecsv1alpha1.ServiceList{}
+	if err := r.List(ctx, list, opts...); err != nil {
+		log.FromContext(ctx).Error(err, "Listing services")
+		return nil
+	}
+	reqs := make([]ctrl.Request, 0, len(list.Items))
+	for _, s := range list.Items {
+		reqs = append(reqs, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(&s)})
+	}
+	return reqs
+}
+
+// cordonChanged lets through the node updates that cordon or uncordon it.
+var cordonChanged = predicate.Funcs{
+	CreateFunc:  func(event.CreateEvent) bool { return false },
+	DeleteFunc:  func(event.DeleteEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		old, ok1 := e.ObjectOld.(*corev1.Node)
+		cur, ok2 := e.ObjectNew.(*corev1.Node)
+		return ok1 && ok2 && old.Spec.Unschedulable != cur.Spec.Unschedulable
+	},
 }
 
 func clusterOf(svc *ecsv1alpha1.Service) string {

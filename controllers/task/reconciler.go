@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
@@ -241,7 +242,11 @@ func (r *Reconciler) reconcileLifecycle(ctx context.Context, task *ecsv1alpha1.T
 	}
 	r.setConditions(task, pod)
 	if task.Status.LastStatus != prev {
-		r.Recorder.Eventf(task, pod, eventType(task), string(task.Status.LastStatus), "Transition", "%s", transitionMessage(task))
+		var related runtime.Object // a nil *Pod in the interface would make the recorder panic
+		if pod != nil {
+			related = pod
+		}
+		r.Recorder.Eventf(task, related, eventType(task), string(task.Status.LastStatus), "Transition", "%s", transitionMessage(task))
 	}
 	if task.Status.LastStatus == ecsv1alpha1.TaskStopped {
 		return ctrl.Result{RequeueAfter: r.retentionLeft(task)}, nil
