@@ -165,33 +165,17 @@ func isConnectiveWord(s string) bool {
 // parseOr parses expression := and-expression { (or | ||) and-expression }; prev is what
 // came before it, for messages.
 func (p *parser) parseOr(prev string) (Expr, error) {
-	x, err := p.parseAnd(prev)
-	if err != nil {
-		return nil, err
-	}
-	terms := []Expr{x}
-	for {
-		p.skipSpace()
-		c, text := p.connectiveAt(p.pos)
-		if c != connOr {
-			break
-		}
-		p.pos += len(text)
-		y, err := p.parseAnd(text)
-		if err != nil {
-			return nil, err
-		}
-		terms = append(terms, y)
-	}
-	if len(terms) == 1 {
-		return x, nil
-	}
-	return orExpr(terms), nil
+	return p.parseChain(prev, connOr, p.parseAnd, func(terms []Expr) Expr { return orExpr(terms) })
 }
 
 // parseAnd parses and-expression := term { (and | &&) term }.
 func (p *parser) parseAnd(prev string) (Expr, error) {
-	x, err := p.parseTerm(prev)
+	return p.parseChain(prev, connAnd, p.parseTerm, func(terms []Expr) Expr { return andExpr(terms) })
+}
+
+// parseChain parses operand { conn operand }: one operand alone is itself, more are joined.
+func (p *parser) parseChain(prev string, conn connective, operand func(string) (Expr, error), join func([]Expr) Expr) (Expr, error) {
+	x, err := operand(prev)
 	if err != nil {
 		return nil, err
 	}
@@ -199,11 +183,11 @@ func (p *parser) parseAnd(prev string) (Expr, error) {
 	for {
 		p.skipSpace()
 		c, text := p.connectiveAt(p.pos)
-		if c != connAnd {
+		if c != conn {
 			break
 		}
 		p.pos += len(text)
-		y, err := p.parseTerm(text)
+		y, err := operand(text)
 		if err != nil {
 			return nil, err
 		}
@@ -212,7 +196,7 @@ func (p *parser) parseAnd(prev string) (Expr, error) {
 	if len(terms) == 1 {
 		return x, nil
 	}
-	return andExpr(terms), nil
+	return join(terms), nil
 }
 
 // parseTerm parses term := { not | ! } ( '(' expression ')' | comparison ).
