@@ -199,6 +199,7 @@ func TestDefaultObjects(t *testing.T) {
 	want := []string{
 		"ClusterRole/kube-ecs-agent",
 		"ClusterRole/kube-ecs-manager",
+		"ClusterRole/kube-ecs-tenant",
 		"ClusterRoleBinding/kube-ecs-agent",
 		"ClusterRoleBinding/kube-ecs-manager",
 		"ConfigMap/kube-ecs-config",
