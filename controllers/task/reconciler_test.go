@@ -142,6 +142,19 @@ func exited(name string, code int32) corev1.ContainerStatus {
 		State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: code, Reason: "Error", StartedAt: metav1.Now(), FinishedAt: metav1.Now()}}}
 }
 
+// setPhase sets the pod's phase as the kubelet does once its containers are done.
+func setPhase(t *testing.T, pod *corev1.Pod, phase corev1.PodPhase) {
+	t.Helper()
+	testenv.Eventually(t, timeout, func() error {
+		cur := &corev1.Pod{}
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(pod), cur); err != nil {
+			return err
+		}
+		cur.Status.Phase = phase
+		return env.Client.Status().Update(ctx, cur)
+	})
+}
+
 // finishDeletion ends a graceful pod deletion as the kubelet would once containers stopped.
 func finishDeletion(t *testing.T, pod *corev1.Pod) {
 	t.Helper()
@@ -265,8 +278,14 @@ func TestEssentialContainerExitStopsTask(t *testing.T) {
 
 	t.Run("the essential container exiting stops the task", func(t *testing.T) {
 		kubelet(t, pod, exited("app", 3), exited("sidecar", 1))
-		finishDeletion(t, pod)
+		// Every container has exited: the pod finishes by itself and is not deleted, so
+		// that `kubectl logs` still shows the task's output.
+		setPhase(t, pod, corev1.PodFailed)
 		got := waitTask(t, task, lastStatus(ecsv1alpha1.TaskStopped))
+		cur := &corev1.Pod{}
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(pod), cur); err != nil || cur.DeletionTimestamp != nil {
+			t.Errorf("the finished pod of a STOPPED task was deleted (err %v, deletionTimestamp %v)", err, cur.DeletionTimestamp)
+		}
 		if got.Status.StopCode != ecsv1alpha1.StopCodeEssentialContainerExited || got.Status.StoppedReason != "Essential container in task exited" {
 			t.Errorf("stopCode %q stoppedReason %q", got.Status.StopCode, got.Status.StoppedReason)
 		}

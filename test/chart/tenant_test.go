@@ -59,6 +59,7 @@ func TestTenantRole(t *testing.T) {
 		{ns, "ecs.kube-ecs.io", "services", "", "delete", true},
 		{ns, "ecs.kube-ecs.io", "taskdefinitions", "", "update", true},
 		{ns, "ecs.kube-ecs.io", "containerinstances", "", "list", true},
+		{ns, "ecs.kube-ecs.io", "containerinstances", "", "create", false},
 		{ns, "apprunner.kube-ecs.io", "apprunnerservices", "", "create", true},
 		{ns, "", "pods", "log", "get", true},
 		{ns, "", "pods", "exec", "create", true},
