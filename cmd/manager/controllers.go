@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
 
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -13,6 +15,7 @@ import (
 	"github.com/kube-ecs/kube-ecs/controllers/service"
 	"github.com/kube-ecs/kube-ecs/controllers/task"
 	"github.com/kube-ecs/kube-ecs/controllers/taskdefinition"
+	"github.com/kube-ecs/kube-ecs/internal/capacity"
 )
 
 // eventSource names kube-ecs as the reporting controller of its events.
@@ -21,6 +24,16 @@ const eventSource = "kube-ecs"
 // setupControllers registers every controller with the manager.
 func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 	recorder := mgr.GetEventRecorder(eventSource)
+	pools := capacity.DefaultPools()
+	if o.capacityPools != "" {
+		data, err := os.ReadFile(o.capacityPools)
+		if err != nil {
+			return fmt.Errorf("reading --capacity-pools: %w", err)
+		}
+		if pools, err = capacity.LoadPools(data); err != nil {
+			return fmt.Errorf("%s: %w", o.capacityPools, err)
+		}
+	}
 	if err := index.Setup(ctx, mgr); err != nil {
 		return err
 	}
@@ -62,7 +75,7 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 		Scope:    o.scope,
 		Clock:    clock.RealClock{},
 		Recorder: recorder,
-		Pools:    task.DefaultPools(),
+		Pools:    pools,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return err
 	}
@@ -72,7 +85,7 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 		Scope:     o.scope,
 		Clock:     clock.RealClock{},
 		Recorder:  recorder,
-		Pools:     task.DefaultPools(),
+		Pools:     pools,
 		Retention: o.taskRetention,
 	}).SetupWithManager(ctx, mgr)
 }

@@ -38,6 +38,7 @@ type options struct {
 	agentNamespace  string
 	webhookCertDir  string
 	webhookPort     int
+	capacityPools   string
 }
 
 func parseFlags(args []string) (options, *zap.Options, error) {
@@ -54,6 +55,7 @@ func parseFlags(args []string) (options, *zap.Options, error) {
 	fs.StringVar(&o.agentNamespace, "agent-namespace", "kube-ecs-system", "Namespace of the agents' heartbeat Leases.")
 	fs.StringVar(&o.webhookCertDir, "webhook-cert-dir", "", "Folder with tls.crt and tls.key of the validating webhook; empty: no webhook is served.")
 	fs.IntVar(&o.webhookPort, "webhook-port", 9443, "Port of the validating webhook.")
+	fs.StringVar(&o.capacityPools, "capacity-pools", "", "JSON file of the Fargate capacity pools (the chart's ConfigMap); empty: nodes labelled and tainted ecs.kube-ecs.io/capacity-pool=fargate|fargate-spot.")
 	fs.BoolVar(&o.skipCRDCheck, "skip-crd-check", false, "Start even when the API server does not serve the kube-ecs CRDs.")
 	fs.BoolVar(&o.showVersionOnly, "version", false, "Print the version and exit.")
 	// --kubeconfig is registered on the global flag set by controller-runtime.

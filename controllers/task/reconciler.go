@@ -180,7 +180,7 @@ func (r *Reconciler) reconcileStart(ctx context.Context, task *ecsv1alpha1.Task)
 		PodSpec: built.PodSpec, Annotations: built.Annotations,
 		LaunchType: placement.LaunchType, CapacityProvider: placement.CapacityProvider,
 		NodeSelector: placement.NodeSelector, Affinity: placement.Affinity, Tolerations: placement.Tolerations,
-		Scheduling: scheduling(task, resolved.Spec, placement),
+		Scheduling: scheduling(task, resolved.Spec, placement), RuntimeClassName: placement.RuntimeClassName,
 	})
 	if err := r.Create(ctx, pod); err != nil {
 		return nil, fmt.Errorf("creating the pod of %s: %w", klog.KObj(task), err)

@@ -4,6 +4,9 @@
 package capacity
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -15,16 +18,52 @@ import (
 // PoolLabel labels (and taints) the nodes of a Fargate capacity pool.
 const PoolLabel = ecsv1alpha1.LabelPrefix + "capacity-pool"
 
-// Pools says where Fargate and Fargate Spot tasks run: the platform team's capacity pools.
+// Pools says where Fargate and Fargate Spot tasks run: the platform team's capacity pools
+// (the chart's values fargate and fargateSpot, in the manager's --capacity-pools file).
 type Pools struct {
-	Fargate     Pool
-	FargateSpot Pool
+	Fargate     Pool `json:"fargate"`
+	FargateSpot Pool `json:"fargateSpot"`
 }
 
-// Pool is a set of nodes selected by labels and tolerated taints.
+// Pool is a set of nodes selected by labels and tolerated taints, with the runtime class
+// and isolation of the tasks that run there.
 type Pool struct {
-	NodeSelector map[string]string
-	Tolerations  []corev1.Toleration
+	NodeSelector map[string]string   `json:"nodeSelector,omitempty"`
+	Tolerations  []corev1.Toleration `json:"tolerations,omitempty"`
+	// RuntimeClassName runs the pool's tasks in a sandbox (gVisor, Kata...); empty: the
+	// nodes' default runtime.
+	RuntimeClassName string `json:"runtimeClassName,omitempty"`
+	// Isolation is shared (tasks share nodes) or dedicated (one Fargate task per node, as
+	// EKS on Fargate does).
+	Isolation string `json:"isolation,omitempty"`
+}
+
+// Isolation modes of a pool.
+const (
+	IsolationShared    = "shared"
+	IsolationDedicated = "dedicated"
+)
+
+// LoadPools reads the pools from the JSON the chart renders (ConfigMap kube-ecs-config,
+// capacity-pools.json). Unknown fields and unknown isolation modes are errors.
+func LoadPools(data []byte) (Pools, error) {
+	var p Pools
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return Pools{}, fmt.Errorf("capacity pools: %w", err)
+	}
+	for name, pool := range map[string]Pool{"fargate": p.Fargate, "fargateSpot": p.FargateSpot} {
+		switch pool.Isolation {
+		case "", IsolationShared, IsolationDedicated:
+		default:
+			return Pools{}, fmt.Errorf("capacity pools: %s.isolation is %q; use shared or dedicated", name, pool.Isolation)
+		}
+		if len(pool.NodeSelector) == 0 {
+			return Pools{}, fmt.Errorf("capacity pools: %s.nodeSelector is empty: Fargate tasks would run on any node", name)
+		}
+	}
+	return p, nil
 }
 
 // DefaultPools match the nodes hack/dev.sh and hack/kind.sh create: labelled and tainted
@@ -36,6 +75,7 @@ func DefaultPools() Pools {
 			Tolerations: []corev1.Toleration{{
 				Key: PoolLabel, Operator: corev1.TolerationOpEqual, Value: name, Effect: corev1.TaintEffectNoSchedule,
 			}},
+			Isolation: IsolationShared,
 		}
 	}
 	return Pools{Fargate: pool("fargate"), FargateSpot: pool("fargate-spot")}
@@ -49,6 +89,7 @@ type Placement struct {
 	NodeSelector     map[string]string
 	Affinity         *corev1.Affinity
 	Tolerations      []corev1.Toleration
+	RuntimeClassName string
 }
 
 // IsFargate says whether a capacity provider is FARGATE or FARGATE_SPOT.
@@ -69,18 +110,37 @@ func LaunchTypeOf(provider string) ecsv1alpha1.LaunchType {
 // providers); Fargate tasks to the capacity pool.
 func For(cluster *ecsv1alpha1.Cluster, lt ecsv1alpha1.LaunchType, provider string, pools Pools) Placement {
 	p := Placement{LaunchType: lt, CapacityProvider: provider}
+	var pool Pool
 	switch {
 	case provider == ecsv1alpha1.CapacityProviderFargateSpot:
-		p.NodeSelector, p.Tolerations = pools.FargateSpot.NodeSelector, pools.FargateSpot.Tolerations
+		pool = pools.FargateSpot
 	case lt == ecsv1alpha1.LaunchTypeFargate:
 		if p.CapacityProvider == "" {
 			p.CapacityProvider = ecsv1alpha1.CapacityProviderFargate
 		}
-		p.NodeSelector, p.Tolerations = pools.Fargate.NodeSelector, pools.Fargate.Tolerations
+		pool = pools.Fargate
 	default:
 		p.Affinity = EC2Affinity(cluster, provider)
+		return p
+	}
+	p.NodeSelector, p.Tolerations, p.RuntimeClassName = pool.NodeSelector, pool.Tolerations, pool.RuntimeClassName
+	if pool.Isolation == IsolationDedicated {
+		p.Affinity = dedicated()
 	}
 	return p
+}
+
+// dedicated keeps a Fargate task alone on its node: no other Fargate task's pod there.
+func dedicated() *corev1.Affinity {
+	return &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
+		RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+			LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{
+				ecsv1alpha1.LaunchTypeLabel: string(ecsv1alpha1.LaunchTypeFargate),
+			}},
+			NamespaceSelector: &metav1.LabelSelector{}, // every namespace: the node is the task's
+			TopologyKey:       corev1.LabelHostname,
+		}},
+	}}
 }
 
 // EC2Affinity requires the nodes of the named EC2 capacity provider, or of any EC2 provider

@@ -7,7 +7,6 @@ package chart_test
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -25,6 +24,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kube-ecs/kube-ecs/internal/capacity"
 )
 
 const (
@@ -341,11 +342,13 @@ func TestManagerArgs(t *testing.T) {
 		want []string
 	}{
 		{"defaults", nil, []string{"--region=us-east-1", "--account-id=000000000000", "--stopped-task-retention=1h",
-			"--agent-namespace=" + namespace, "--require-agent=true", "--zap-log-level=info", "--webhook-cert-dir=/etc/kube-ecs/webhook"}},
+			"--agent-namespace=" + namespace, "--require-agent=true", "--capacity-pools=/etc/kube-ecs/config/capacity-pools.json",
+			"--zap-log-level=info", "--webhook-cert-dir=/etc/kube-ecs/webhook"}},
 		{"from values", []string{"--set", "region=eu-west-1", "--set-string", "accountId=123456789012", "--set", "stoppedTaskRetention=30m", "--set", "logLevel=debug",
 			"--set", "agent.enabled=false", "--set", "webhook.enabled=false"},
 			[]string{"--region=eu-west-1", "--account-id=123456789012", "--stopped-task-retention=30m",
-				"--agent-namespace=" + namespace, "--require-agent=false", "--zap-log-level=debug"}},
+				"--agent-namespace=" + namespace, "--require-agent=false", "--capacity-pools=/etc/kube-ecs/config/capacity-pools.json",
+				"--zap-log-level=debug"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -611,20 +614,13 @@ func TestImages(t *testing.T) {
 func TestFargateConfigMap(t *testing.T) {
 	var cm corev1.ConfigMap
 	render(t, "--set", "fargate.runtimeClassName=gvisor", "--set", "fargateSpot.isolation=dedicated").get(t, "ConfigMap", "kube-ecs-config", &cm)
-	type pool struct {
-		NodeSelector     map[string]string   `json:"nodeSelector"`
-		Tolerations      []corev1.Toleration `json:"tolerations"`
-		RuntimeClassName string              `json:"runtimeClassName"`
-		Isolation        string              `json:"isolation"`
-	}
-	var got map[string]pool
-	dec := json.NewDecoder(strings.NewReader(cm.Data["capacity-pools.json"]))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&got); err != nil {
+	// What the manager reads with --capacity-pools.
+	got, err := capacity.LoadPools([]byte(cm.Data["capacity-pools.json"]))
+	if err != nil {
 		t.Fatalf("capacity-pools.json: %v\n%s", err, cm.Data["capacity-pools.json"])
 	}
-	mk := func(name, runtimeClass, isolation string) pool {
-		return pool{
+	mk := func(name, runtimeClass, isolation string) capacity.Pool {
+		return capacity.Pool{
 			NodeSelector: map[string]string{"ecs.kube-ecs.io/capacity-pool": name},
 			Tolerations: []corev1.Toleration{{
 				Key: "ecs.kube-ecs.io/capacity-pool", Operator: corev1.TolerationOpEqual, Value: name, Effect: corev1.TaintEffectNoSchedule,
@@ -633,10 +629,23 @@ func TestFargateConfigMap(t *testing.T) {
 			Isolation:        isolation,
 		}
 	}
-	want := map[string]pool{"fargate": mk("fargate", "gvisor", "shared"), "fargateSpot": mk("fargate-spot", "", "dedicated")}
+	want := capacity.Pools{Fargate: mk("fargate", "gvisor", "shared"), FargateSpot: mk("fargate-spot", "", "dedicated")}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("capacity pools (-want +got):\n%s", diff)
 	}
+	def, err := capacity.LoadPools([]byte(render(t).configMapData(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(capacity.DefaultPools(), def); diff != "" {
+		t.Errorf("the chart's default pools differ from the manager's built-in ones (-built-in +chart):\n%s", diff)
+	}
+}
+
+func (r rendered) configMapData(t *testing.T) string {
+	var cm corev1.ConfigMap
+	r.get(t, "ConfigMap", "kube-ecs-config", &cm)
+	return cm.Data["capacity-pools.json"]
 }
 
 func TestSchemaRejectsBadValues(t *testing.T) {

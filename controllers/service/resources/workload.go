@@ -105,6 +105,9 @@ func MakePodTemplate(svc *ecsv1alpha1.Service, t Template, part Part) corev1.Pod
 		spec.Affinity = part.Placement.Affinity.DeepCopy()
 	}
 	spec.Tolerations = append(spec.Tolerations, part.Placement.Tolerations...)
+	if rc := part.Placement.RuntimeClassName; rc != "" {
+		spec.RuntimeClassName = &rc
+	}
 	if spec.EnableServiceLinks == nil {
 		spec.EnableServiceLinks = ptr.To(false)
 	}

@@ -27,6 +27,8 @@ type PodInput struct {
 	Tolerations      []corev1.Toleration
 	// Scheduling is set for EC2 tasks: the ECS scheduler places the pod by it.
 	Scheduling *capacity.Scheduling
+	// RuntimeClassName is the Fargate pool's sandbox runtime, if it has one.
+	RuntimeClassName string
 }
 
 // PodName is the name of a task's pod: the Task's own, so `kubectl logs <task>` works.
@@ -74,6 +76,9 @@ func MakePod(task *ecsv1alpha1.Task, in PodInput) *corev1.Pod {
 		spec.Affinity = in.Affinity.DeepCopy()
 	}
 	spec.Tolerations = append(spec.Tolerations, in.Tolerations...)
+	if in.RuntimeClassName != "" {
+		spec.RuntimeClassName = &in.RuntimeClassName
+	}
 	if in.Scheduling != nil {
 		spec.SchedulerName = ecsv1alpha1.SchedulerName
 		annotations[ecsv1alpha1.PlacementAnnotation] = in.Scheduling.Annotation()
