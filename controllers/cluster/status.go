@@ -82,7 +82,9 @@ func classOfPod(p *corev1.Pod) taskClass {
 func allStarted(p *corev1.Pod) bool {
 	started := map[string]bool{}
 	for _, s := range p.Status.ContainerStatuses {
-		started[s.Name] = s.Started != nil && *s.Started
+		// started is set by the kubelet once startup probes pass; a runtime (or kwok) that
+		// does not set it still reports the container running.
+		started[s.Name] = (s.Started != nil && *s.Started) || (s.Started == nil && s.State.Running != nil)
 	}
 	for _, c := range p.Spec.Containers {
 		if !started[c.Name] {

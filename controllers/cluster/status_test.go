@@ -79,6 +79,14 @@ func TestClassOfPod(t *testing.T) {
 			return p
 		}(), taskPending},
 		{"running, every container started", pod("p", corev1.PodRunning, "a", "b"), taskRunning},
+		{"running containers without the started field (kwok)", func() corev1.Pod {
+			p := pod("p", corev1.PodRunning)
+			for i := range p.Status.ContainerStatuses {
+				p.Status.ContainerStatuses[i].Started = nil
+				p.Status.ContainerStatuses[i].State.Running = &corev1.ContainerStateRunning{}
+			}
+			return p
+		}(), taskRunning},
 		{"running and terminating", deletingPod(pod("p", corev1.PodRunning, "a", "b")), taskStopping},
 		{"node lost", pod("p", corev1.PodUnknown), taskStopping},
 		{"succeeded", pod("p", corev1.PodSucceeded), taskStopped},
