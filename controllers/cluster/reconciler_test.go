@@ -26,15 +26,6 @@ const timeout = 20 * time.Second
 
 var ctx = context.Background()
 
-func create(t *testing.T, objs ...client.Object) {
-	t.Helper()
-	for _, o := range objs {
-		if err := env.Client.Create(ctx, o); err != nil {
-			t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
-		}
-	}
-}
-
 func remove(t *testing.T, objs ...client.Object) {
 	t.Helper()
 	for _, o := range objs {
@@ -169,7 +160,7 @@ func consistently(t *testing.T, d time.Duration, check func() error) {
 func TestActiveClusterStatus(t *testing.T) {
 	ns := env.NewNamespace(t, "cluster")
 	prod := newCluster(ns, "prod")
-	create(t, prod)
+	env.Create(t, prod)
 	got := waitCluster(t, prod, func(c *ecsv1alpha1.Cluster) error {
 		ready := meta.FindStatusCondition(c.Status.Conditions, ecsv1alpha1.ReadyCondition)
 		if c.Status.Status != ecsv1alpha1.ClusterActive || ready == nil || ready.Status != metav1.ConditionTrue || ready.Reason != ecsv1alpha1.ClusterActiveReason {
@@ -188,7 +179,7 @@ func TestActiveClusterStatus(t *testing.T) {
 	const prodArn = "arn:aws:ecs:us-east-1:000000000000:cluster/prod"
 	running, pending, stopped := newTask(ns, "running", "prod"), newTask(ns, "pending", prodArn), newTask(ns, "stopped", "prod")
 	web1, web2 := newServicePod(ns, "web-1", "web", "prod"), newServicePod(ns, "web-2", "web", "prod")
-	create(t,
+	env.Create(t,
 		running, pending, stopped, newTask(ns, "elsewhere", ""),
 		newService(ns, "web", "prod"), newService(ns, "api", prodArn), newService(ns, "other", ""),
 		newInstance(ns, "i-1", "prod"), newInstance(ns, "i-2", prodArn), newInstance(ns, "i-3", "default"),
@@ -198,7 +189,7 @@ func TestActiveClusterStatus(t *testing.T) {
 	taskPod := newServicePod(ns, "running", "", "prod")
 	delete(taskPod.Labels, ecsv1alpha1.ServiceLabel)
 	taskPod.Labels[ecsv1alpha1.TaskLabel] = "running"
-	create(t, taskPod)
+	env.Create(t, taskPod)
 	setTaskStatus(t, running, ecsv1alpha1.TaskRunning, "")
 	setTaskStatus(t, pending, ecsv1alpha1.TaskPending, "")
 	setTaskStatus(t, stopped, ecsv1alpha1.TaskStopped, "")
@@ -229,7 +220,7 @@ func TestDeletionWaitsAsDeleteClusterDoes(t *testing.T) {
 	ns := env.NewNamespace(t, "cluster")
 	c := newCluster(ns, "default")
 	web, job, inst := newService(ns, "web", ""), newTask(ns, "job", ""), newInstance(ns, "i-1", "default")
-	create(t, c, web, job, inst)
+	env.Create(t, c, web, job, inst)
 	setTaskStatus(t, job, ecsv1alpha1.TaskRunning, "")
 	waitCluster(t, c, func(c *ecsv1alpha1.Cluster) error {
 		if !slices.Contains(c.Finalizers, ecsv1alpha1.ClusterFinalizer) {
@@ -291,7 +282,7 @@ func TestIdleClusterIsNotReconciled(t *testing.T) {
 	ns := env.NewNamespace(t, "cluster")
 	c := newCluster(ns, "idle")
 	task, svc, inst, pod := newTask(ns, "job", "idle"), newService(ns, "web", "idle"), newInstance(ns, "i-1", "idle"), newServicePod(ns, "web-1", "web", "idle")
-	create(t, c, task, svc, inst, pod)
+	env.Create(t, c, task, svc, inst, pod)
 	setTaskStatus(t, task, ecsv1alpha1.TaskRunning, "")
 	kubelet(t, pod, corev1.PodRunning, "10.0.0.1", "app", "log")
 	waitCluster(t, c, hasCounts(counts{instances: 1, running: 2, services: 1}))

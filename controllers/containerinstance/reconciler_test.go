@@ -33,7 +33,7 @@ func TestRegistration(t *testing.T) {
 	b := newNode(t, ns, "b", map[string]string{"pool": "green"})
 	c := newNode(t, ns, "c", map[string]string{"pool": "red"})
 	cl := newCluster(ns, "default", provider(ns, "blue-p", "blue"), provider(ns, "green-p", "green"))
-	create(t, cl)
+	env.Create(t, cl)
 
 	waitInstance(t, ns, a.Name, registeredTo("default", "blue-p"))
 	ci := waitInstance(t, ns, b.Name, registeredTo("default", "green-p"))
@@ -46,7 +46,7 @@ func TestRegistration(t *testing.T) {
 
 	t.Log("A node whose labels stop matching is deregistered; one that starts matching is registered.")
 	updateNode(t, b.Name, func(n *corev1.Node) { n.Labels["pool"] = "red" })
-	waitGone(t, ns, b.Name)
+	env.WaitGone(t, timeout, &ecsv1alpha1.ContainerInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: b.Name}})
 	updateNode(t, c.Name, func(n *corev1.Node) { n.Labels["pool"] = "green" })
 	waitInstance(t, ns, c.Name, registeredTo("default", "green-p"))
 
@@ -63,15 +63,15 @@ func TestRegistration(t *testing.T) {
 		cur.Spec.EC2CapacityProviders = []ecsv1alpha1.EC2CapacityProvider{provider(ns, "red-p", "red")}
 		return env.Client.Update(ctx, cur)
 	})
-	waitGone(t, ns, a.Name)
-	waitGone(t, ns, c.Name)
+	env.WaitGone(t, timeout, &ecsv1alpha1.ContainerInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: a.Name}})
+	env.WaitGone(t, timeout, &ecsv1alpha1.ContainerInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: c.Name}})
 	waitInstance(t, ns, b.Name, registeredTo("default", "red-p"))
 
 	t.Log("A deleted node is deregistered.")
 	if err := env.Client.Delete(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	waitGone(t, ns, b.Name)
+	env.WaitGone(t, timeout, &ecsv1alpha1.ContainerInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: b.Name}})
 }
 
 // TestClusterDeletion: deleting a cluster deregisters its container instances, after which
@@ -81,7 +81,7 @@ func TestClusterDeletion(t *testing.T) {
 	a := newNode(t, ns, "a", map[string]string{"pool": "blue"})
 	b := newNode(t, ns, "b", map[string]string{"pool": "blue"})
 	cl := newCluster(ns, "default", provider(ns, "blue-p", "blue"))
-	create(t, cl)
+	env.Create(t, cl)
 	waitInstance(t, ns, a.Name, registeredTo("default", "blue-p"))
 	waitInstance(t, ns, b.Name, registeredTo("default", "blue-p"))
 	testenv.Eventually(t, timeout, func() error {
@@ -98,15 +98,9 @@ func TestClusterDeletion(t *testing.T) {
 	if err := env.Client.Delete(ctx, cl); err != nil {
 		t.Fatal(err)
 	}
-	waitGone(t, ns, a.Name)
-	waitGone(t, ns, b.Name)
-	testenv.Eventually(t, timeout, func() error {
-		err := env.Client.Get(ctx, client.ObjectKeyFromObject(cl), &ecsv1alpha1.Cluster{})
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("cluster still exists (get: %v)", err)
-	})
+	env.WaitGone(t, timeout, &ecsv1alpha1.ContainerInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: a.Name}})
+	env.WaitGone(t, timeout, &ecsv1alpha1.ContainerInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: b.Name}})
+	env.WaitGone(t, timeout, cl)
 }
 
 // TestNodeChangesCluster: a node two clusters of a namespace select is the instance of the
@@ -115,10 +109,10 @@ func TestNodeChangesCluster(t *testing.T) {
 	ns := env.NewNamespace(t, "ci-handover")
 	a := newNode(t, ns, "a", map[string]string{"pool": "blue"})
 	one := newCluster(ns, "one", provider(ns, "blue-p", "blue"))
-	create(t, one)
+	env.Create(t, one)
 	waitInstance(t, ns, a.Name, registeredTo("one", "blue-p"))
 	two := newCluster(ns, "two", provider(ns, "any-blue", "blue"))
-	create(t, two)
+	env.Create(t, two)
 	// Cluster two has tried and found the instance name taken: nothing changes.
 	testenv.Eventually(t, timeout, func() error {
 		cur := &ecsv1alpha1.Cluster{}
@@ -188,7 +182,7 @@ func TestStatus(t *testing.T) {
 		ecsv1alpha1.NodeLabelArch:         "amd64",
 	})
 	updateNode(t, node.Name, func(n *corev1.Node) { n.Spec.ProviderID = "aws:///us-east-1a/i-0123456789abcdef0" })
-	create(t, newCluster(ns, "default", provider(ns, "blue-p", "blue")))
+	env.Create(t, newCluster(ns, "default", provider(ns, "blue-p", "blue")))
 
 	ci := waitInstance(t, ns, node.Name, func(ci *ecsv1alpha1.ContainerInstance) error {
 		if ci.Status.ObservedGeneration != ci.Generation || ci.Status.EC2InstanceID != "i-0123456789abcdef0" {
@@ -241,7 +235,7 @@ func TestStatus(t *testing.T) {
 		corev1.ContainerPort{ContainerPort: 80, HostPort: 8080}, corev1.ContainerPort{ContainerPort: 53, HostPort: 5353, Protocol: corev1.ProtocolUDP})
 	batch := boundPod(ns, "batch", node.Name, "1", "512Mi")
 	done := boundPod(ns, "done", node.Name, "1", "2Gi", corev1.ContainerPort{ContainerPort: 81, HostPort: 8081})
-	create(t, web, batch, done)
+	env.Create(t, web, batch, done)
 	setPhase(t, web, corev1.PodRunning)
 	setPhase(t, done, corev1.PodSucceeded)
 	waitInstance(t, ns, node.Name, func(ci *ecsv1alpha1.ContainerInstance) error {
@@ -291,7 +285,7 @@ func agentConnected(want bool) func(*ecsv1alpha1.ContainerInstance) error {
 func TestAgentLease(t *testing.T) {
 	ns := env.NewNamespace(t, "ci-agent")
 	node := newNode(t, ns, "a", map[string]string{"pool": "blue"})
-	create(t, newCluster(ns, "default", provider(ns, "blue-p", "blue")))
+	env.Create(t, newCluster(ns, "default", provider(ns, "blue-p", "blue")))
 
 	t.Log("No Lease: a Ready node is not connected.")
 	waitInstance(t, ns, node.Name, agentConnected(false))
@@ -299,7 +293,7 @@ func TestAgentLease(t *testing.T) {
 	t.Log("A fresh Lease connects it.")
 	renewed := time.Now()
 	l := lease(node.Name, renewed, 5)
-	create(t, l)
+	env.Create(t, l)
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), l) })
 	ci := waitInstance(t, ns, node.Name, agentConnected(true))
 	if ci.Status.LastHeartbeatTime == nil || ci.Status.LastHeartbeatTime.Unix() != renewed.Unix() {
@@ -338,9 +332,9 @@ func TestAgentLease(t *testing.T) {
 func TestDraining(t *testing.T) {
 	ns := env.NewNamespace(t, "ci-draining")
 	node := newNode(t, ns, "a", map[string]string{"pool": "blue"})
-	create(t, newCluster(ns, "default", provider(ns, "blue-p", "blue")))
+	env.Create(t, newCluster(ns, "default", provider(ns, "blue-p", "blue")))
 	l := lease(node.Name, time.Now(), 3600)
-	create(t, l)
+	env.Create(t, l)
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), l) })
 
 	status := func(want ecsv1alpha1.ContainerInstanceLifecycleStatus, ready metav1.ConditionStatus) func(*ecsv1alpha1.ContainerInstance) error {

@@ -117,15 +117,6 @@ func newCluster(ns, name string, providers ...ecsv1alpha1.EC2CapacityProvider) *
 	}
 }
 
-func create(t *testing.T, objs ...client.Object) {
-	t.Helper()
-	for _, o := range objs {
-		if err := env.Client.Create(ctx, o); err != nil {
-			t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
-		}
-	}
-}
-
 // waitInstance waits until check accepts the container instance ns/name and returns it.
 func waitInstance(t *testing.T, ns, name string, check func(*ecsv1alpha1.ContainerInstance) error) *ecsv1alpha1.ContainerInstance {
 	t.Helper()
@@ -137,21 +128,6 @@ func waitInstance(t *testing.T, ns, name string, check func(*ecsv1alpha1.Contain
 		return check(ci)
 	})
 	return ci
-}
-
-// waitGone waits until the container instance ns/name does not exist.
-func waitGone(t *testing.T, ns, name string) {
-	t.Helper()
-	testenv.Eventually(t, timeout, func() error {
-		err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &ecsv1alpha1.ContainerInstance{})
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		return fmt.Errorf("container instance %s/%s still exists", ns, name)
-	})
 }
 
 // registeredTo checks that an instance belongs to cluster, through provider.

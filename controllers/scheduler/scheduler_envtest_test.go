@@ -41,7 +41,7 @@ func TestBinpack(t *testing.T) {
 	var names []string
 	for i := range 3 {
 		name := fmt.Sprintf("batch-%d", i)
-		create(t, taskPod(ns, name, "family:batch", s, "", "1Gi"))
+		env.Create(t, taskPod(ns, name, "family:batch", s, "", "1Gi"))
 		names = append(names, name)
 	}
 	if got, want := countBy(waitBound(t, ns, names...)), map[string]int{nodes[1]: 3}; !maps(got, want) {
@@ -49,7 +49,7 @@ func TestBinpack(t *testing.T) {
 	}
 
 	t.Log("The full instance takes no more: the next least-filled one does.")
-	create(t, taskPod(ns, "batch-3", "family:batch", s, "", "1Gi"))
+	env.Create(t, taskPod(ns, "batch-3", "family:batch", s, "", "1Gi"))
 	if got := waitBound(t, ns, "batch-3")["batch-3"]; got != nodes[0] {
 		t.Errorf("batch-3 bound to %s, want %s (b is full, a has less memory left than c)", got, nodes[0])
 	}
@@ -80,11 +80,11 @@ func TestSpread(t *testing.T) {
 	var names []string
 	for i := range 8 {
 		name := fmt.Sprintf("web-%d", i)
-		create(t, taskPod(ns, name, "service:web", s, "100m", "128Mi"))
+		env.Create(t, taskPod(ns, name, "service:web", s, "100m", "128Mi"))
 		names = append(names, name)
 	}
 	// Another group's tasks do not count.
-	create(t, taskPod(ns, "worker", "service:worker", s, "100m", "128Mi"))
+	env.Create(t, taskPod(ns, "worker", "service:worker", s, "100m", "128Mi"))
 	got := countBy(waitBound(t, ns, names...))
 	if want := map[string]int{nodes[0]: 2, nodes[1]: 2, nodes[2]: 4}; !maps(got, want) {
 		t.Errorf("tasks of service:web by instance %v, want %v (4 per zone, spread over the zone's instances)", got, want)
@@ -108,14 +108,14 @@ func TestMemberOf(t *testing.T) {
 	var names []string
 	for i := range 4 {
 		name := fmt.Sprintf("compute-%d", i)
-		create(t, taskPod(ns, name, "family:compute", memberOf("attribute:ecs.instance-type =~ c5.*"), "", "256Mi"))
+		env.Create(t, taskPod(ns, name, "family:compute", memberOf("attribute:ecs.instance-type =~ c5.*"), "", "256Mi"))
 		names = append(names, name)
 	}
 	if got, want := countBy(waitBound(t, ns, names...)), map[string]int{nodes[1]: 4}; !maps(got, want) {
 		t.Errorf("tasks by instance %v, want %v: all on the only c5", got, want)
 	}
 
-	create(t, taskPod(ns, "gpu", "family:gpu", memberOf("attribute:ecs.instance-type =~ p3.*"), "", "256Mi"))
+	env.Create(t, taskPod(ns, "gpu", "family:gpu", memberOf("attribute:ecs.instance-type =~ p3.*"), "", "256Mi"))
 	msg := waitUnschedulable(t, ns, "gpu")
 	if !strings.Contains(msg, "does not satisfy the placement constraints") {
 		t.Errorf("message %q, want one about the placement constraints", msg)
@@ -136,7 +136,7 @@ func TestNoDoubleBooking(t *testing.T) {
 	// did not count would over-commit it.
 	s := strategy(ecsv1alpha1.PlacementStrategy{Type: ecsv1alpha1.PlacementStrategyBinpack, Field: "memory"})
 	for i := range 20 {
-		create(t, taskPod(ns, fmt.Sprintf("job-%02d", i), "family:job", s, "", "1Gi"))
+		env.Create(t, taskPod(ns, fmt.Sprintf("job-%02d", i), "family:job", s, "", "1Gi"))
 	}
 
 	check := func(bound, waitingWant int) error {
@@ -216,7 +216,7 @@ func TestNoDoubleBooking(t *testing.T) {
 func TestDisconnectedAgent(t *testing.T) {
 	ns := env.NewNamespace(t, "sched-agent")
 	setup(t, ns, nodeSpec{suffix: "a", cpu: "4", memory: "4Gi", disconnected: true})
-	create(t, taskPod(ns, "web", "service:web", strategy(capacity.ServiceStrategy...), "", "256Mi"))
+	env.Create(t, taskPod(ns, "web", "service:web", strategy(capacity.ServiceStrategy...), "", "256Mi"))
 	msg := waitUnschedulable(t, ns, "web")
 	if !strings.Contains(msg, `encountered error "AGENT"`) {
 		t.Errorf("message %q, want ECS's AGENT error", msg)

@@ -156,15 +156,6 @@ func taskPod(ns, name, group string, scheduling capacity.Scheduling, cpu, memory
 	}
 }
 
-func create(t *testing.T, objs ...client.Object) {
-	t.Helper()
-	for _, o := range objs {
-		if err := env.Client.Create(ctx, o); err != nil {
-			t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
-		}
-	}
-}
-
 // pods lists the pods of the namespace.
 func pods(t *testing.T, ns string) []corev1.Pod {
 	t.Helper()

@@ -39,15 +39,6 @@ var (
 	deploymentIDRE = regexp.MustCompile(`^ecs-svc/[0-9]{19}$`)
 )
 
-func create(t *testing.T, objs ...client.Object) {
-	t.Helper()
-	for _, o := range objs {
-		if err := env.Client.Create(ctx, o); err != nil {
-			t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
-		}
-	}
-}
-
 func cluster(ns string) *ecsv1alpha1.Cluster {
 	return &ecsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: ns}}
 }
@@ -122,20 +113,6 @@ func waitObject[T client.Object](t *testing.T, ns, name string, obj T, check fun
 	return obj
 }
 
-func waitGone(t *testing.T, obj client.Object) {
-	t.Helper()
-	testenv.Eventually(t, timeout, func() error {
-		err := env.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj)
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		return fmt.Errorf("%T %s still exists", obj, obj.GetName())
-	})
-}
-
 // primary waits for the service's first deployment and returns it.
 func primary(t *testing.T, svc *ecsv1alpha1.Service) ecsv1alpha1.Deployment {
 	t.Helper()
@@ -174,7 +151,7 @@ func newPod(t *testing.T, ns string, tmpl corev1.PodTemplateSpec) *corev1.Pod {
 		},
 		Spec: *tmpl.Spec.DeepCopy(),
 	}
-	create(t, pod)
+	env.Create(t, pod)
 	return pod
 }
 
@@ -284,9 +261,9 @@ func hasEvent(ns string, svc *ecsv1alpha1.Service, message string) error {
 func TestDeploysRevisionsAndScales(t *testing.T) {
 	ns := env.NewNamespace(t, "svc")
 	td := family(ns, "web", "registry.example/web:1")
-	create(t, cluster(ns), td)
+	env.Create(t, cluster(ns), td)
 	svc, pinned := newService(ns, "web", "web", 3), newService(ns, "pinned", "web:1", 1)
-	create(t, svc, pinned)
+	env.Create(t, svc, pinned)
 
 	first := primary(t, svc)
 	if !deploymentIDRE.MatchString(first.ID) || first.Status != ecsv1alpha1.DeploymentPrimary || first.RolloutState != ecsv1alpha1.RolloutInProgress {
@@ -386,7 +363,7 @@ func TestCapacityProviderStrategy(t *testing.T) {
 		{CapacityProvider: ecsv1alpha1.CapacityProviderFargate, Base: ptr.To[int32](1), Weight: ptr.To[int32](1)},
 		{CapacityProvider: ecsv1alpha1.CapacityProviderFargateSpot, Weight: ptr.To[int32](4)},
 	}
-	create(t, cluster(ns), fargateFamily(ns, "api"), svc)
+	env.Create(t, cluster(ns), fargateFamily(ns, "api"), svc)
 
 	id := primary(t, svc).ID
 	pools := capacity.DefaultPools()
@@ -435,7 +412,7 @@ func TestDaemonService(t *testing.T) {
 	svc := newService(ns, "agent", "agent", 0)
 	svc.Spec.DesiredCount = nil
 	svc.Spec.SchedulingStrategy = ecsv1alpha1.SchedulingStrategyDaemon
-	create(t, cluster(ns), family(ns, "agent", "registry.example/agent:1"), svc)
+	env.Create(t, cluster(ns), family(ns, "agent", "registry.example/agent:1"), svc)
 
 	id := primary(t, svc).ID
 	ds := waitObject(t, ns, "agent", &appsv1.DaemonSet{}, nil)
@@ -458,7 +435,7 @@ func TestLoadBalancersAndRegistry(t *testing.T) {
 		Ingress: &ecsv1alpha1.LoadBalancerIngress{Host: "web.example.com"},
 	}}
 	svc.Spec.ServiceRegistries = []ecsv1alpha1.ServiceRegistry{{ContainerName: "app", ContainerPort: ptr.To[int32](8080)}}
-	create(t, cluster(ns), family(ns, "shop", "registry.example/shop:1"), svc)
+	env.Create(t, cluster(ns), family(ns, "shop", "registry.example/shop:1"), svc)
 
 	lb := waitObject(t, ns, "shop", &corev1.Service{}, nil)
 	if !maps.Equal(lb.Spec.Selector, map[string]string{ecsv1alpha1.ServiceLabel: "shop"}) {
@@ -492,14 +469,14 @@ func TestLoadBalancersAndRegistry(t *testing.T) {
 	}
 
 	update(t, svc, func(s *ecsv1alpha1.Service) { s.Spec.LoadBalancers = nil })
-	waitGone(t, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}})
-	waitGone(t, &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}})
+	env.WaitGone(t, timeout, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}})
+	env.WaitGone(t, timeout, &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}})
 	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(disc), &corev1.Service{}); err != nil {
 		t.Errorf("the discovery Service went with the load balancer: %v", err)
 	}
 
 	update(t, svc, func(s *ecsv1alpha1.Service) { s.Spec.ServiceRegistries = nil })
-	waitGone(t, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-discovery"}})
+	env.WaitGone(t, timeout, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-discovery"}})
 }
 
 // TestStopsTaskWhoseEssentialContainerExited: the pod restarts the container in place; ECS
@@ -507,12 +484,12 @@ func TestLoadBalancersAndRegistry(t *testing.T) {
 func TestStopsTaskWhoseEssentialContainerExited(t *testing.T) {
 	ns := env.NewNamespace(t, "svc")
 	svc := newService(ns, "worker", "worker", 1)
-	create(t, cluster(ns), family(ns, "worker", "registry.example/worker:1"), svc)
+	env.Create(t, cluster(ns), family(ns, "worker", "registry.example/worker:1"), svc)
 
 	id := primary(t, svc).ID
 	pod := newPod(t, ns, templateOf(t, ns, "worker", id))
 	kubelet(t, pod, false, crashed)
-	waitGone(t, pod)
+	env.WaitGone(t, timeout, pod)
 	got := waitService(t, svc, func(s *ecsv1alpha1.Service) error {
 		if n := s.Status.Deployments[0].FailedTasks; n != 1 {
 			return fmt.Errorf("failedTasks %d, want 1", n)
@@ -542,7 +519,7 @@ func TestCircuitBreakerRollsBack(t *testing.T) {
 	svc.Spec.DeploymentConfiguration = &ecsv1alpha1.DeploymentConfiguration{
 		DeploymentCircuitBreaker: &ecsv1alpha1.DeploymentCircuitBreaker{Enable: true, Rollback: true},
 	}
-	create(t, cluster(ns), td, svc)
+	env.Create(t, cluster(ns), td, svc)
 
 	// Deployment 1 completes with its one healthy task.
 	first := primary(t, svc)
@@ -561,7 +538,7 @@ func TestCircuitBreakerRollsBack(t *testing.T) {
 	})
 	// The ReplicaSet the Deployment controller would have made: it gives the deployment its
 	// desired count once it is ACTIVE.
-	create(t, &appsv1.ReplicaSet{
+	env.Create(t, &appsv1.ReplicaSet{
 		ObjectMeta: metav1.ObjectMeta{Name: "cart-1", Namespace: ns, Labels: tmpl1.Labels},
 		Spec: appsv1.ReplicaSetSpec{
 			Replicas: ptr.To[int32](1),
@@ -589,7 +566,7 @@ func TestCircuitBreakerRollsBack(t *testing.T) {
 	for i := int32(1); i <= 3; i++ {
 		pod := newPod(t, ns, tmpl2)
 		kubelet(t, pod, false, crashed)
-		waitGone(t, pod)
+		env.WaitGone(t, timeout, pod)
 		if i == 3 {
 			break
 		}
@@ -677,7 +654,7 @@ func TestCircuitBreakerRollsBack(t *testing.T) {
 func TestDeleteDrains(t *testing.T) {
 	ns := env.NewNamespace(t, "svc")
 	svc := newService(ns, "batch", "batch", 1)
-	create(t, cluster(ns), family(ns, "batch", "registry.example/batch:1"), svc)
+	env.Create(t, cluster(ns), family(ns, "batch", "registry.example/batch:1"), svc)
 	id := primary(t, svc).ID
 	pod := newPod(t, ns, templateOf(t, ns, "batch", id))
 	kubelet(t, pod, true, running)
@@ -703,7 +680,7 @@ func TestDeleteDrains(t *testing.T) {
 		t.Errorf("draining service: deletionTimestamp %v desiredCount %d", got.DeletionTimestamp, got.Status.DesiredCount)
 	}
 	// The controller deletes its workload itself (no garbage collector in envtest).
-	waitGone(t, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "batch"}})
+	env.WaitGone(t, timeout, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "batch"}})
 	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(svc), &ecsv1alpha1.Service{}); err != nil {
 		t.Fatalf("the service went before its task: %v", err)
 	}
@@ -711,7 +688,7 @@ func TestDeleteDrains(t *testing.T) {
 	if err := env.Client.Delete(ctx, pod); err != nil {
 		t.Fatal(err)
 	}
-	waitGone(t, &ecsv1alpha1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "batch"}})
+	env.WaitGone(t, timeout, &ecsv1alpha1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "batch"}})
 }
 
 // staleService is a client whose cache has not seen the service's last status write yet.
@@ -735,8 +712,8 @@ func (c staleService) Get(ctx context.Context, key client.ObjectKey, obj client.
 func TestStaleCacheRunsNoUnrecordedDeployment(t *testing.T) {
 	ns := env.NewNamespace(t, "svc")
 	svc := newService(ns, "lag", "lag", 2)
-	create(t, cluster(ns), family(ns, "lag", "registry.example/lag:1"))
-	create(t, svc)
+	env.Create(t, cluster(ns), family(ns, "lag", "registry.example/lag:1"))
+	env.Create(t, svc)
 	stale := svc.DeepCopy() // as created: no status, an old resourceVersion
 
 	id := primary(t, svc).ID

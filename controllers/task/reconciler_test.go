@@ -23,15 +23,6 @@ const timeout = 20 * time.Second
 
 var ctx = context.Background()
 
-func create(t *testing.T, objs ...client.Object) {
-	t.Helper()
-	for _, o := range objs {
-		if err := env.Client.Create(ctx, o); err != nil {
-			t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
-		}
-	}
-}
-
 func cluster(ns string) *ecsv1alpha1.Cluster {
 	return &ecsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: ns}}
 }
@@ -185,17 +176,17 @@ func container(task *ecsv1alpha1.Task, name string) *ecsv1alpha1.Container {
 func TestTaskWaitsForClusterAndFamily(t *testing.T) {
 	ns := env.NewNamespace(t, "task")
 	task := newTask(ns, "waiting", "app")
-	create(t, task)
+	env.Create(t, task)
 	waitTask(t, task, readyReason(ecsv1alpha1.ClusterNotFoundReason))
 	got := waitTask(t, task, lastStatus(ecsv1alpha1.TaskProvisioning))
 	if c := meta.FindStatusCondition(got.Status.Conditions, ecsv1alpha1.ReadyCondition); !strings.Contains(c.Message, "ClusterNotFoundException") {
 		t.Errorf("message %q does not name ClusterNotFoundException", c.Message)
 	}
 
-	create(t, cluster(ns))
+	env.Create(t, cluster(ns))
 	waitTask(t, task, readyReason(ecsv1alpha1.TaskDefinitionNotFoundReason))
 
-	create(t, appWithSidecar(ns))
+	env.Create(t, appWithSidecar(ns))
 	pod := waitPod(t, task)
 	if pod.Spec.RestartPolicy != corev1.RestartPolicyNever || !metav1.IsControlledBy(pod, task) && pod.OwnerReferences[0].Name != task.Name {
 		t.Errorf("pod restartPolicy %s, owners %v", pod.Spec.RestartPolicy, pod.OwnerReferences)
@@ -214,7 +205,7 @@ func TestTaskWaitsForClusterAndFamily(t *testing.T) {
 func TestInactiveRevisionCannotStart(t *testing.T) {
 	ns := env.NewNamespace(t, "task")
 	td := appWithSidecar(ns)
-	create(t, cluster(ns), td)
+	env.Create(t, cluster(ns), td)
 	testenv.Eventually(t, timeout, func() error {
 		cur := &ecsv1alpha1.TaskDefinition{}
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(td), cur); err != nil {
@@ -227,7 +218,7 @@ func TestInactiveRevisionCannotStart(t *testing.T) {
 		return env.Client.Update(ctx, cur)
 	})
 	task := newTask(ns, "inactive", "app:1")
-	create(t, task)
+	env.Create(t, task)
 	waitTask(t, task, readyReason(ecsv1alpha1.TaskDefinitionInactiveReason))
 	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: task.Name}, &corev1.Pod{}); !apierrors.IsNotFound(err) {
 		t.Fatalf("a pod exists for a task of an INACTIVE revision: %v", err)
@@ -236,13 +227,13 @@ func TestInactiveRevisionCannotStart(t *testing.T) {
 
 func TestEssentialContainerExitStopsTask(t *testing.T) {
 	ns := env.NewNamespace(t, "task")
-	create(t, cluster(ns), appWithSidecar(ns))
+	env.Create(t, cluster(ns), appWithSidecar(ns))
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-a", Labels: map[string]string{"topology.kubernetes.io/zone": "us-east-1b"}}}
 	if err := env.Client.Create(ctx, node); client.IgnoreAlreadyExists(err) != nil {
 		t.Fatal(err)
 	}
 	task := newTask(ns, "essential", "app")
-	create(t, task)
+	env.Create(t, task)
 	pod := waitPod(t, task)
 
 	kubelet(t, pod, running("app"), running("sidecar"))
@@ -300,9 +291,9 @@ func TestEssentialContainerExitStopsTask(t *testing.T) {
 
 func TestStopTask(t *testing.T) {
 	ns := env.NewNamespace(t, "task")
-	create(t, cluster(ns), appWithSidecar(ns))
+	env.Create(t, cluster(ns), appWithSidecar(ns))
 	task := newTask(ns, "stop-me", "app")
-	create(t, task)
+	env.Create(t, task)
 	pod := waitPod(t, task)
 	kubelet(t, pod, running("app"), running("sidecar"))
 	waitTask(t, task, lastStatus(ecsv1alpha1.TaskRunning))
@@ -332,13 +323,7 @@ func TestStopTask(t *testing.T) {
 	}
 
 	t.Run("a stopped task is deleted after its retention", func(t *testing.T) {
-		testenv.Eventually(t, timeout, func() error {
-			err := env.Client.Get(ctx, client.ObjectKeyFromObject(task), &ecsv1alpha1.Task{})
-			if apierrors.IsNotFound(err) {
-				return nil
-			}
-			return fmt.Errorf("task still there: %v", err)
-		})
+		env.WaitGone(t, timeout, task)
 	})
 }
 
@@ -346,7 +331,7 @@ func TestStopTask(t *testing.T) {
 // TaskFailedToStart and ECS's message, and no pod is made.
 func TestTaskThatCannotStart(t *testing.T) {
 	ns := env.NewNamespace(t, "task")
-	create(t, cluster(ns), appWithSidecar(ns))
+	env.Create(t, cluster(ns), appWithSidecar(ns))
 	tests := []struct {
 		name      string
 		overrides *ecsv1alpha1.TaskOverride
@@ -362,7 +347,7 @@ func TestTaskThatCannotStart(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			task := newTask(ns, fmt.Sprintf("cannot-start-%d", i), "app")
 			task.Spec.Overrides = tt.overrides
-			create(t, task)
+			env.Create(t, task)
 			got := waitTask(t, task, lastStatus(ecsv1alpha1.TaskStopped))
 			if got.Status.StopCode != ecsv1alpha1.StopCodeTaskFailedToStart || !strings.Contains(got.Status.StoppedReason, tt.want) {
 				t.Errorf("stopCode %q stoppedReason %q, want TaskFailedToStart with %q", got.Status.StopCode, got.Status.StoppedReason, tt.want)

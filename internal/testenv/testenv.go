@@ -297,6 +297,28 @@ func (e *Env) StartManager(setup func(ctx context.Context, mgr ctrl.Manager) err
 	}
 }
 
+// Create creates objects, failing the test on the first error.
+func (e *Env) Create(t testing.TB, objs ...client.Object) {
+	t.Helper()
+	for _, o := range objs {
+		if err := e.Client.Create(context.Background(), o); err != nil {
+			t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
+		}
+	}
+}
+
+// WaitGone waits until obj no longer exists (its finalizers done).
+func (e *Env) WaitGone(t testing.TB, timeout time.Duration, obj client.Object) {
+	t.Helper()
+	Eventually(t, timeout, func() error {
+		err := e.Client.Get(context.Background(), client.ObjectKeyFromObject(obj), obj.DeepCopyObject().(client.Object))
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("%T %s still exists (get: %v)", obj, obj.GetName(), err)
+	})
+}
+
 // NewNamespace creates a namespace of its own for one test and deletes it afterwards.
 func (e *Env) NewNamespace(t testing.TB, prefix string) string {
 	t.Helper()
