@@ -63,6 +63,6 @@ mkdir -p "$WORK"
 t0=$SECONDS
 # The first build of the control plane from source takes many minutes: not under go test's
 # timeout. Cached in bin/, this is instant.
-hack/tools.sh kube-apiserver etcd kube-controller-manager kube-scheduler kwok kwokctl kubectl
+hack/tools.sh kube-apiserver etcd kube-controller-manager kube-scheduler kwok kwokctl kubectl helm
 go test -tags kwok ./test/kwok/ -v -count=1 -timeout 20m ${KWOK_TEST_RUN:+-run "$KWOK_TEST_RUN"}
 log "passed in $((SECONDS - t0))s"

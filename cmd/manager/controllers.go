@@ -13,6 +13,7 @@ import (
 	"github.com/kube-ecs/kube-ecs/controllers/index"
 	"github.com/kube-ecs/kube-ecs/controllers/scheduler"
 	"github.com/kube-ecs/kube-ecs/controllers/service"
+	"github.com/kube-ecs/kube-ecs/controllers/spot"
 	"github.com/kube-ecs/kube-ecs/controllers/task"
 	"github.com/kube-ecs/kube-ecs/controllers/taskdefinition"
 	"github.com/kube-ecs/kube-ecs/internal/capacity"
@@ -77,6 +78,15 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 		Recorder: recorder,
 		Pools:    pools,
 	}).SetupWithManager(ctx, mgr); err != nil {
+		return err
+	}
+	if err := (&spot.Reconciler{
+		Client:   mgr.GetClient(),
+		Clock:    clock.RealClock{},
+		Recorder: recorder,
+		Pools:    pools,
+		Warning:  o.spotWarning,
+	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
 	return (&task.Reconciler{

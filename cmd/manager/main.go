@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/kube-ecs/kube-ecs/controllers/admission"
-
+	"github.com/kube-ecs/kube-ecs/controllers/spot"
 	"github.com/kube-ecs/kube-ecs/controllers/task"
 	"github.com/kube-ecs/kube-ecs/internal/apicheck"
 	"github.com/kube-ecs/kube-ecs/internal/arn"
@@ -39,6 +39,7 @@ type options struct {
 	webhookCertDir  string
 	webhookPort     int
 	capacityPools   string
+	spotWarning     time.Duration
 }
 
 func parseFlags(args []string) (options, *zap.Options, error) {
@@ -56,6 +57,7 @@ func parseFlags(args []string) (options, *zap.Options, error) {
 	fs.StringVar(&o.webhookCertDir, "webhook-cert-dir", "", "Folder with tls.crt and tls.key of the validating webhook; empty: no webhook is served.")
 	fs.IntVar(&o.webhookPort, "webhook-port", 9443, "Port of the validating webhook.")
 	fs.StringVar(&o.capacityPools, "capacity-pools", "", "JSON file of the Fargate capacity pools (the chart's ConfigMap); empty: nodes labelled and tainted ecs.kube-ecs.io/capacity-pool=fargate|fargate-spot.")
+	fs.DurationVar(&o.spotWarning, "spot-interruption-warning", spot.DefaultWarning, "How long FARGATE_SPOT tasks have between the interruption notice (SIGTERM) and the reclaim of their capacity.")
 	fs.BoolVar(&o.skipCRDCheck, "skip-crd-check", false, "Start even when the API server does not serve the kube-ecs CRDs.")
 	fs.BoolVar(&o.showVersionOnly, "version", false, "Print the version and exit.")
 	// --kubeconfig is registered on the global flag set by controller-runtime.
@@ -72,6 +74,9 @@ func parseFlags(args []string) (options, *zap.Options, error) {
 	}
 	if err := o.scope.Validate(); err != nil {
 		return o, nil, err
+	}
+	if o.spotWarning <= 0 {
+		return o, nil, fmt.Errorf("--spot-interruption-warning must be positive, not %s", o.spotWarning)
 	}
 	if o.taskRetention <= 0 {
 		return o, nil, fmt.Errorf("--stopped-task-retention must be positive, not %s", o.taskRetention)

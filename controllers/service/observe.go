@@ -112,9 +112,10 @@ func (r *Reconciler) observe(ctx context.Context, s *scope) error {
 func idOf(uid types.UID) string { return strings.ReplaceAll(string(uid), "-", "") }
 
 // reconcileFailedTasks stops the tasks ECS would stop (an essential container exited, the
-// task failed to start, a health check failed after the grace period) and counts them as
-// failed tasks of their deployment. A task that failed to start after others did waits
-// for the service throttle before it is replaced.
+// task failed to start, a health check failed after the grace period, a Spot interruption)
+// and counts the failures among them (all but interruptions) as failed tasks of their
+// deployment. A task that failed to start after others did waits for the service throttle
+// before it is replaced.
 func (r *Reconciler) reconcileFailedTasks(ctx context.Context, s *scope) error {
 	deps := s.svc.Status.Deployments
 	for i := range deps {
@@ -129,6 +130,7 @@ func (r *Reconciler) reconcileFailedTasks(ctx context.Context, s *scope) error {
 			continue
 		}
 		i, counted := index[t.deploymentID]
+		counted = counted && !t.stop.interrupted
 		if counted && t.stop.startFailure {
 			if delay := rollout.ThrottleDelay(deps[i].FailedTasks); delay > 0 {
 				if wait := t.pod.CreationTimestamp.Add(delay).Sub(s.now.Time); wait > 0 {

@@ -40,6 +40,9 @@ type stopCause struct {
 	grace  *int64
 	// startFailure: the task never reached RUNNING (what ECS's service throttle counts).
 	startFailure bool
+	// interrupted: the platform took the capacity away (a Spot interruption): the task did
+	// not fail, so neither the circuit breaker nor the throttle counts it.
+	interrupted bool
 }
 
 func (t taskView) pending() bool {
@@ -82,6 +85,9 @@ func observeTask(pod *corev1.Pod, grace time.Duration, now time.Time) taskView {
 	case pod.DeletionTimestamp != nil:
 	case d.StopPod:
 		v.stop = &stopCause{code: d.Status.StopCode, reason: d.Status.StoppedReason, grace: d.StopGracePeriod, startFailure: d.Status.StartedAt == nil || ranBriefly(pod)}
+		if d.Status.StopCode == ecsv1alpha1.StopCodeSpotInterruption {
+			v.stop.startFailure, v.stop.interrupted = false, true
+		}
 	case d.Status.HealthStatus == ecsv1alpha1.HealthStatusUnhealthy && d.Status.StartedAt != nil && !now.Before(d.Status.StartedAt.Add(grace)):
 		v.stop = &stopCause{code: ecsv1alpha1.StopCodeServiceSchedulerInitiated, reason: ReasonHealthChecksFailed, grace: pod.Spec.TerminationGracePeriodSeconds}
 	}

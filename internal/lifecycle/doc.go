@@ -61,7 +61,9 @@
 //     lost: ..."). A pod of the FARGATE_SPOT capacity provider (pod label or status
 //     capacityProviderName) is SpotInterruption, "Your Spot Task was interrupted.". A
 //     DisruptionTarget condition on a pod that still runs undisturbed is ignored (the
-//     deletion may not happen). An essential container that exited before the disruption
+//     deletion may not happen), except kube-ecs's own Spot interruption notice (reason
+//     SpotInterruption, set by controllers/spot): it stops the task at once (SIGTERM
+//     through the pod's deletion with its grace period). An essential container that exited before the disruption
 //     wins over it.
 //  2. StopTask (spec.desiredStatus STOPPED): UserInitiated, spec.stoppedReason or "Task
 //     stopped by user".

@@ -482,6 +482,26 @@ func TestDeriveDisruptionsAndDeletion(t *testing.T) {
 			want: stop(stopping, ecsv1alpha1.StopCodeSpotInterruption, ReasonSpotInterruption, false),
 		},
 		{
+			name: "Spot interruption notice: the task stops at once, its pod gets SIGTERM",
+			pod: runningPod(label(ecsv1alpha1.CapacityProviderLabel, ecsv1alpha1.CapacityProviderFargateSpot),
+				condition(corev1.DisruptionTarget, 40, ecsv1alpha1.SpotInterruptionDisruptionReason, ReasonSpotInterruption)),
+			prev: prevAt(runningStatus),
+			want: stop(deactivating, ecsv1alpha1.StopCodeSpotInterruption, ReasonSpotInterruption, true),
+		},
+		{
+			name: "Spot interruption notice while the pod is being deleted",
+			pod: runningPod(deleting(41), condition(corev1.DisruptionTarget, 40, ecsv1alpha1.SpotInterruptionDisruptionReason, ReasonSpotInterruption)),
+			prev: prevAt(runningStatus),
+			want: stop(stopping, ecsv1alpha1.StopCodeSpotInterruption, ReasonSpotInterruption, false),
+		},
+		{
+			name: "an essential exit before the Spot interruption notice wins",
+			pod: runningPod(condition(corev1.DisruptionTarget, 40, ecsv1alpha1.SpotInterruptionDisruptionReason, ReasonSpotInterruption),
+				statuses(terminated("web", 1, "Error", 5, 20), running("log", 5, false))),
+			prev: prevAt(runningStatus),
+			want: stop(deactivating, essentialExited, ReasonEssentialContainerExited, true),
+		},
+		{
 			name: "a disruption announced on a pod that still runs is ignored",
 			pod:  runningPod(condition(corev1.DisruptionTarget, 40, corev1.PodReasonPreemptionByScheduler, "")),
 			prev: prevAt(runningStatus),

@@ -142,7 +142,16 @@ func podDeleted(v *podView) *stopCause {
 // loss), seen once the pod is being deleted or has failed. An essential container that
 // exited before the disruption is the cause instead.
 func disruption(v *podView, prev *ecsv1alpha1.TaskStatus, exited bool, exitAt time.Time) *stopCause {
-	if v == nil || !(v.terminating() || v.finished()) {
+	if v == nil {
+		return nil
+	}
+	if c := spotInterruption(v); c != nil {
+		if exited && exitAt.Before(c.at) {
+			return nil
+		}
+		return c
+	}
+	if !(v.terminating() || v.finished()) {
 		return nil
 	}
 	c := podLevelDisruption(v)
@@ -157,6 +166,18 @@ func disruption(v *podView, prev *ecsv1alpha1.TaskStatus, exited bool, exitAt ti
 		c.code, c.reason = ecsv1alpha1.StopCodeSpotInterruption, ReasonSpotInterruption
 	}
 	return c
+}
+
+// spotInterruption is kube-ecs's Spot interruption notice (controllers/spot): a
+// DisruptionTarget condition with reason SpotInterruption. Unlike other disruptions it stops
+// the task at once, while the pod still runs: the task's controller sends SIGTERM (deletes
+// the pod with its grace period, the task's stopTimeout) during the two-minute warning.
+func spotInterruption(v *podView) *stopCause {
+	cond := v.condition(corev1.DisruptionTarget)
+	if cond == nil || cond.Reason != ecsv1alpha1.SpotInterruptionDisruptionReason {
+		return nil
+	}
+	return &stopCause{code: ecsv1alpha1.StopCodeSpotInterruption, reason: ReasonSpotInterruption, at: cond.LastTransitionTime.Time}
 }
 
 func conditionDisruption(cond *corev1.PodCondition) *stopCause {

@@ -343,12 +343,12 @@ func TestManagerArgs(t *testing.T) {
 	}{
 		{"defaults", nil, []string{"--region=us-east-1", "--account-id=000000000000", "--stopped-task-retention=1h",
 			"--agent-namespace=" + namespace, "--require-agent=true", "--capacity-pools=/etc/kube-ecs/config/capacity-pools.json",
-			"--zap-log-level=info", "--webhook-cert-dir=/etc/kube-ecs/webhook"}},
+			"--spot-interruption-warning=2m", "--zap-log-level=info", "--webhook-cert-dir=/etc/kube-ecs/webhook"}},
 		{"from values", []string{"--set", "region=eu-west-1", "--set-string", "accountId=123456789012", "--set", "stoppedTaskRetention=30m", "--set", "logLevel=debug",
-			"--set", "agent.enabled=false", "--set", "webhook.enabled=false"},
+			"--set", "agent.enabled=false", "--set", "webhook.enabled=false", "--set", "fargateSpot.interruptionWarning=30s"},
 			[]string{"--region=eu-west-1", "--account-id=123456789012", "--stopped-task-retention=30m",
 				"--agent-namespace=" + namespace, "--require-agent=false", "--capacity-pools=/etc/kube-ecs/config/capacity-pools.json",
-				"--zap-log-level=debug"}},
+				"--spot-interruption-warning=30s", "--zap-log-level=debug"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -662,6 +662,8 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		{"region", []string{"--set", "region=Europe"}, "/region"},
 		{"isolation", []string{"--set", "fargate.isolation=private"}, "/fargate/isolation"},
 		{"retention", []string{"--set", "stoppedTaskRetention=forever"}, "/stoppedTaskRetention"},
+		{"spot interruption warning", []string{"--set", "fargateSpot.interruptionWarning=soon"}, "/fargateSpot/interruptionWarning"},
+		{"interruption warning on the Fargate pool", []string{"--set", "fargate.interruptionWarning=1m"}, "interruptionWarning"},
 		{"pull policy", []string{"--set", "image.pullPolicy=Sometimes"}, "/image/pullPolicy"},
 		{"domain", []string{"--set", "activator.domain=Not_A_Domain"}, "/activator/domain"},
 		{"admission policies switch", []string{"--set-string", "admissionPolicies.enabled=yes"}, "/admissionPolicies/enabled"},

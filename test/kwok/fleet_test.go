@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
+	"github.com/kube-ecs/kube-ecs/internal/capacity"
 )
 
 // The simulated fleet: three zones of ten nodes, the instance types alternating.
@@ -40,6 +41,65 @@ type simNode struct {
 
 // fleet is the simulated nodes in name order (zone, then index), set by createFleet.
 var fleet []simNode
+
+// fargateNode is a simulated node of a Fargate capacity pool (the chart's default pools:
+// labelled and tainted ecs.kube-ecs.io/capacity-pool=<pool>). They are not container
+// instances and take no EC2 task.
+type fargateNode struct{ name, zone, pool string }
+
+// fargateFleet is two nodes of each pool, in two zones.
+var fargateFleet = []fargateNode{
+	{"fargate-1a", "us-east-1a", "fargate"}, {"fargate-1b", "us-east-1b", "fargate"},
+	{"spot-1a", "us-east-1a", "fargate-spot"}, {"spot-1b", "us-east-1b", "fargate-spot"},
+}
+
+func fargateNodeByName(name string) (fargateNode, bool) {
+	for _, n := range fargateFleet {
+		if n.name == name {
+			return n, true
+		}
+	}
+	return fargateNode{}, false
+}
+
+// fargateNodeObject is a Fargate pool's node: 16 vCPUs and 64 GiB, like hack/kwok/nodes.yaml.
+func fargateNodeObject(n fargateNode, index int) *corev1.Node {
+	cidr := fmt.Sprintf("10.244.%d.0/24", 200+index)
+	resources := corev1.ResourceList{
+		corev1.ResourceCPU:    resource.MustParse("16"),
+		corev1.ResourceMemory: resource.MustParse("64Gi"),
+		corev1.ResourcePods:   resource.MustParse("110"),
+	}
+	return &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        n.name,
+			Annotations: map[string]string{"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+			Labels: map[string]string{
+				"kubernetes.io/hostname":        n.name,
+				ecsv1alpha1.NodeLabelOS:         "linux",
+				ecsv1alpha1.NodeLabelArch:       "amd64",
+				"topology.kubernetes.io/region": "us-east-1",
+				ecsv1alpha1.NodeLabelZone:       n.zone,
+				"type":                          "kwok",
+				capacity.PoolLabel:              n.pool,
+			},
+		},
+		Spec: corev1.NodeSpec{
+			PodCIDR:  cidr,
+			PodCIDRs: []string{cidr},
+			Taints:   []corev1.Taint{{Key: capacity.PoolLabel, Value: n.pool, Effect: corev1.TaintEffectNoSchedule}},
+		},
+		Status: corev1.NodeStatus{
+			Addresses: []corev1.NodeAddress{
+				{Type: corev1.NodeInternalIP, Address: fmt.Sprintf("10.0.9.%d", 10+index)},
+				{Type: corev1.NodeHostName, Address: n.name},
+			},
+			Capacity:    resources,
+			Allocatable: resources,
+			NodeInfo:    corev1.NodeSystemInfo{Architecture: "amd64", OperatingSystem: "linux"},
+		},
+	}
+}
 
 // nodeByName finds a node of the fleet.
 func nodeByName(name string) (simNode, bool) {
@@ -123,6 +183,11 @@ func createFleet(ctx context.Context) error {
 			return fmt.Errorf("creating node %s: %w", n.name, err)
 		}
 	}
+	for i, n := range fargateFleet {
+		if err := k8s.Create(ctx, fargateNodeObject(n, i)); err != nil {
+			return fmt.Errorf("creating node %s: %w", n.name, err)
+		}
+	}
 	var ready int
 	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, setupTimeout, true, func(ctx context.Context) (bool, error) {
 		nodes := &corev1.NodeList{}
@@ -137,10 +202,10 @@ func createFleet(ctx context.Context) error {
 				}
 			}
 		}
-		return ready == len(fleet), nil
+		return ready == len(fleet)+len(fargateFleet), nil
 	})
 	if err != nil {
-		return fmt.Errorf("waiting for the simulated nodes: %d of %d Ready: %w", ready, len(fleet), err)
+		return fmt.Errorf("waiting for the simulated nodes: %d of %d Ready: %w", ready, len(fleet)+len(fargateFleet), err)
 	}
 	return nil
 }

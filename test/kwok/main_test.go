@@ -1,10 +1,12 @@
 //go:build kwok
 
-// Package kwok is the acceptance test of the ECS placement scheduler at scale. TestMain
-// brings up its own kwok cluster (a real etcd, kube-apiserver, controller-manager and
-// scheduler; kwok plays the kubelet of 30 simulated EC2 nodes in three zones), installs the
-// CRDs and the admission policies, and runs the manager as a process; the tests then place
-// hundreds of tasks with each ECS strategy and measure where they landed. Everything started
+// Package kwok is the acceptance test of the ECS placement scheduler at scale and of Fargate
+// mode. TestMain brings up its own kwok cluster (a real etcd, kube-apiserver,
+// controller-manager and scheduler; kwok plays the kubelet of 30 simulated EC2 nodes in three
+// zones and of two nodes in each Fargate capacity pool), installs the CRDs and the admission
+// policies, and runs the manager as a process; the tests then place hundreds of tasks with
+// each ECS strategy and measure where they landed, interrupt Fargate Spot capacity, and run
+// Fargate tasks as an impersonated tenant. Everything started
 // here is stopped by PID when the tests end, also when they fail or are interrupted.
 //
 // Run it with make test-kwok (hack/kwok-test.sh), or
@@ -33,8 +35,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/kube-ecs/kube-ecs/internal/scheme"
 )
@@ -47,7 +51,7 @@ const clusterName = "kube-ecs-placement"
 const setupTimeout = 2 * time.Minute
 
 // tools are the binaries hack/tools.sh builds (once) for the cluster.
-var tools = []string{"kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kwok", "kwokctl", "kubectl"}
+var tools = []string{"kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kwok", "kwokctl", "kubectl", "helm"}
 
 var (
 	root = repoRoot()
@@ -67,6 +71,8 @@ func repoRoot() string {
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
+	// The clients log nothing the test needs (the manager's log is in manager.log).
+	ctrllog.SetLogger(logr.Discard())
 	h := newHarness()
 	env = h
 	// An interrupted run stops what it started before it exits.
@@ -197,7 +203,7 @@ func (h *harness) setup() error {
 	if err := createFleet(ctx); err != nil {
 		return err
 	}
-	fmt.Printf("kwok: %d simulated nodes Ready in %s\n", len(fleet), since(step))
+	fmt.Printf("kwok: %d simulated nodes Ready in %s\n", len(fleet)+len(fargateFleet), since(step))
 
 	step = time.Now()
 	if err := h.installAPI(ctx); err != nil {
@@ -285,6 +291,7 @@ func (h *harness) startManager(ctx context.Context) error {
 	cmd := exec.Command(h.managerBin,
 		"--kubeconfig", h.kubeconfig,
 		"--require-agent=false", // no agent runs on kwok: a Ready node is a connected instance
+		"--spot-interruption-warning="+spotWarning.String(),
 		"--leader-elect=false",
 		"--metrics-bind-address=127.0.0.1:"+strconv.Itoa(metrics),
 		"--health-probe-bind-address=127.0.0.1:"+strconv.Itoa(health),

@@ -78,6 +78,20 @@ const (
 	AgentMetadataPort = 51679
 	// AgentVersionAnnotation on an agent's Lease is the agent's version.
 	AgentVersionAnnotation = LabelPrefix + "agent-version"
+	// SpotInterruptionAnnotation on a node of the FARGATE_SPOT capacity pool (any value) asks
+	// kube-ecs to interrupt the Spot capacity: the tasks there get SIGTERM and stop with
+	// SpotInterruption; the node takes no task until the warning has passed.
+	SpotInterruptionAnnotation = LabelPrefix + "spot-interruption"
+	// SpotReclaimAtAnnotation is set by kube-ecs on an interrupted node: when the warning ends
+	// and the capacity is reclaimed (RFC 3339).
+	SpotReclaimAtAnnotation = LabelPrefix + "spot-reclaim-at"
+	// SpotInterruptionTaint (NoSchedule) keeps new tasks off an interrupted node until its
+	// capacity has been reclaimed and replaced.
+	SpotInterruptionTaint = LabelPrefix + "spot-interruption"
+	// SpotInterruptionDisruptionReason is the reason of the DisruptionTarget condition kube-ecs
+	// sets on the pods of interrupted Spot tasks.
+	SpotInterruptionDisruptionReason = "SpotInterruption"
+
 	// PlacementAnnotation on an EC2 task's pod is what the ECS scheduler places it by: JSON
 	// {"constraints": [...], "strategy": [...], "capacityProvider": "..."}.
 	PlacementAnnotation = LabelPrefix + "placement"
