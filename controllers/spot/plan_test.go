@@ -49,8 +49,8 @@ func pod(name, provider string, opts ...podOpt) corev1.Pod {
 	return p
 }
 
-func notified(p *corev1.Pod) { p.Status.Conditions = append(p.Status.Conditions, Notice(t0)) }
-func deleting(p *corev1.Pod) { p.DeletionTimestamp = &metav1.Time{Time: t0} }
+func notified(p *corev1.Pod)  { p.Status.Conditions = append(p.Status.Conditions, Notice(t0)) }
+func deleting(p *corev1.Pod)  { p.DeletionTimestamp = &metav1.Time{Time: t0} }
 func succeeded(p *corev1.Pod) { p.Status.Phase = corev1.PodSucceeded }
 
 func names(ps []*corev1.Pod) []string {
@@ -97,8 +97,8 @@ func TestPlan(t *testing.T) {
 			notify: []string{"a"},
 		},
 		{
-			name: "an unreadable reclaim time starts the warning over",
-			node: node(requested, tainted, func(n *corev1.Node) { n.Annotations[ecsv1alpha1.SpotReclaimAtAnnotation] = "soon" }),
+			name:   "an unreadable reclaim time starts the warning over",
+			node:   node(requested, tainted, func(n *corev1.Node) { n.Annotations[ecsv1alpha1.SpotReclaimAtAnnotation] = "soon" }),
 			inPool: true, now: t0,
 			want:   Step{ReclaimAt: t0.Add(warning), Taint: true, RequeueAfter: warning},
 			notify: []string{"a"},

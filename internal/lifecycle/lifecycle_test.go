@@ -490,7 +490,7 @@ func TestDeriveDisruptionsAndDeletion(t *testing.T) {
 		},
 		{
 			name: "Spot interruption notice while the pod is being deleted",
-			pod: runningPod(deleting(41), condition(corev1.DisruptionTarget, 40, ecsv1alpha1.SpotInterruptionDisruptionReason, ReasonSpotInterruption)),
+			pod:  runningPod(deleting(41), condition(corev1.DisruptionTarget, 40, ecsv1alpha1.SpotInterruptionDisruptionReason, ReasonSpotInterruption)),
 			prev: prevAt(runningStatus),
 			want: stop(stopping, ecsv1alpha1.StopCodeSpotInterruption, ReasonSpotInterruption, false),
 		},
