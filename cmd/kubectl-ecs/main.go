@@ -102,7 +102,7 @@ func newImportFlags(output io.Writer) *importFlags {
 	f.fs.StringVar(&f.namespace, "n", "", "namespace to set on every object (shorthand)")
 	f.fs.StringVar(&f.namespace, "namespace", "", "namespace to set on every object")
 	f.fs.BoolVar(&f.roundToFargate, "round-to-fargate", false,
-		"round a FARGATE task definition's cpu and memory up to the smallest valid Fargate size")
+		"round a FARGATE task definition's cpu and memory up to the smallest valid Fargate size; without them, size it from its containers plus 256 MiB (as EKS on Fargate does)")
 	return f
 }
 

@@ -309,7 +309,6 @@ spec:
 		},
 		{
 			name: "a Fargate task definition without a task size",
-			opts: ecsimport.Options{RoundToFargate: true},
 			input: `{"family": "api", "requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc", "cpu": "256",
 				"containerDefinitions": [{"name": "api", "image": "api:1", "memory": 512}]}`,
 			wantYAML: `apiVersion: ecs.kube-ecs.io/v1alpha1
@@ -328,7 +327,64 @@ spec:
   - FARGATE
 `,
 			wantWarnings: []string{
-				"the document requires FARGATE but does not set both cpu and memory: the API server will reject it",
+				"the document requires FARGATE but does not set both cpu and memory: the API server will reject it; --round-to-fargate sizes it from its containers",
+			},
+		},
+		{
+			name: "--round-to-fargate sizes a Fargate task definition from its containers, with EKS's 256 MiB",
+			opts: ecsimport.Options{RoundToFargate: true},
+			input: `{"family": "api", "requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc",
+				"containerDefinitions": [{"name": "api", "image": "api:1", "cpu": 200, "memory": 512},
+				{"name": "log", "image": "log:1", "cpu": 100, "memory": 256, "memoryReservation": 64}]}`,
+			wantYAML: `apiVersion: ecs.kube-ecs.io/v1alpha1
+kind: TaskDefinition
+metadata:
+  name: api
+spec:
+  containerDefinitions:
+  - cpu: 200
+    image: api:1
+    memory: 512
+    name: api
+  - cpu: 100
+    image: log:1
+    memory: 256
+    memoryReservation: 64
+    name: log
+  cpu: "512"
+  family: api
+  memory: "1024"
+  networkMode: awsvpc
+  requiresCompatibilities:
+  - FARGATE
+`,
+			wantWarnings: []string{
+				`the document requires FARGATE but does not set both cpu and memory: sized from its containers (300 cpu units and 576 MiB + 256 MiB for the Kubernetes components, as EKS on Fargate adds), rounded up to cpu "512" and memory "1024"`,
+			},
+		},
+		{
+			name: "--round-to-fargate keeps a task-level memory as the whole allowance (no overhead)",
+			opts: ecsimport.Options{RoundToFargate: true},
+			input: `{"family": "api", "requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc", "memory": "512",
+				"containerDefinitions": [{"name": "api", "image": "api:1", "memory": 512}]}`,
+			wantYAML: `apiVersion: ecs.kube-ecs.io/v1alpha1
+kind: TaskDefinition
+metadata:
+  name: api
+spec:
+  containerDefinitions:
+  - image: api:1
+    memory: 512
+    name: api
+  cpu: "256"
+  family: api
+  memory: "512"
+  networkMode: awsvpc
+  requiresCompatibilities:
+  - FARGATE
+`,
+			wantWarnings: []string{
+				`the document requires FARGATE but does not set both cpu and memory: sized from its containers (0 cpu units and 512 MiB), rounded up to cpu "256" and memory "512"`,
 			},
 		},
 		{

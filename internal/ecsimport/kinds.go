@@ -106,8 +106,12 @@ func (c *converter) fargate(spec *ecsv1alpha1.TaskDefinitionSpec, path string) {
 	}
 	cpuPath, memPath := joinPath(path, "cpu"), joinPath(path, "memory")
 	if spec.CPU == "" || spec.Memory == "" {
-		c.warn("%s requires FARGATE but does not set both %s and %s: the API server will reject it",
-			orTop(path), cpuPath, memPath)
+		if !c.opts.RoundToFargate {
+			c.warn("%s requires FARGATE but does not set both %s and %s: the API server will reject it; --round-to-fargate sizes it from its containers",
+				orTop(path), cpuPath, memPath)
+			return
+		}
+		c.sizeFromContainers(spec, path)
 		return
 	}
 	cpu, okCPU := tasksize.ParseCPU(spec.CPU)
@@ -129,6 +133,51 @@ func (c *converter) fargate(spec *ecsv1alpha1.TaskDefinitionSpec, path string) {
 			cpuPath, spec.CPU, memPath, spec.Memory, strconv.Itoa(rcpu), strconv.Itoa(rmem))
 		spec.CPU, spec.Memory = strconv.Itoa(rcpu), strconv.Itoa(rmem)
 	}
+}
+
+// sizeFromContainers gives a Fargate task definition without a task size the Fargate size
+// EKS on Fargate would give its pod: what the containers reserve plus 256 MiB, rounded up
+// (tasksize.FargateSizeForContainers). A task-level value that is set counts as the
+// containers' total.
+func (c *converter) sizeFromContainers(spec *ecsv1alpha1.TaskDefinitionSpec, path string) {
+	cpuPath, memPath := joinPath(path, "cpu"), joinPath(path, "memory")
+	var cpu, mem int
+	for _, d := range spec.ContainerDefinitions {
+		if d.CPU != nil {
+			cpu += int(*d.CPU)
+		}
+		switch {
+		case d.MemoryReservation != nil:
+			mem += int(*d.MemoryReservation)
+		case d.Memory != nil:
+			mem += int(*d.Memory)
+		}
+	}
+	var ok bool
+	if spec.CPU != "" {
+		if cpu, ok = tasksize.ParseCPU(spec.CPU); !ok {
+			return // reported by the API server's validation
+		}
+	}
+	overhead := tasksize.EKSOverheadMiB
+	if spec.Memory != "" {
+		if mem, ok = tasksize.ParseMemory(spec.Memory); !ok {
+			return
+		}
+		overhead = 0
+	}
+	rcpu, rmem, err := tasksize.RoundUpToFargate(cpu, mem+overhead)
+	if err != nil {
+		c.warn("%s requires FARGATE and its containers reserve %d cpu units and %d MiB: no Fargate size is that large", orTop(path), cpu, mem)
+		return
+	}
+	how := fmt.Sprintf("%d cpu units and %d MiB", cpu, mem)
+	if overhead > 0 {
+		how += fmt.Sprintf(" + %d MiB for the Kubernetes components, as EKS on Fargate adds", overhead)
+	}
+	c.warn("%s requires FARGATE but does not set both %s and %s: sized from its containers (%s), rounded up to cpu %q and memory %q",
+		orTop(path), cpuPath, memPath, how, strconv.Itoa(rcpu), strconv.Itoa(rmem))
+	spec.CPU, spec.Memory = strconv.Itoa(rcpu), strconv.Itoa(rmem)
 }
 
 var (

@@ -67,6 +67,18 @@ func RoundUpToFargate(cpuUnits, memoryMiB int) (cpu, memory int, err error) {
 	return 0, 0, fmt.Errorf("no Fargate size has at least %d CPU units and %d MiB of memory: the largest are 4096 units with 30720 MiB, 8192 with 61440 and 16384 with 122880", cpuUnits, memoryMiB)
 }
 
+// EKSOverheadMiB is the memory EKS on Fargate adds to a pod's requests for the Kubernetes
+// components that run beside it (kubelet, kube-proxy, containerd) before it picks a size.
+const EKSOverheadMiB = 256
+
+// FargateSizeForContainers sizes a task from its containers when the task itself has no
+// size, as EKS on Fargate sizes a pod from its requests: the containers' CPU units and the
+// memory they reserve plus EKSOverheadMiB, rounded up to a Fargate size. A task-level size,
+// as ECS has, is the task's whole allowance and gets no overhead (RoundUpToFargate).
+func FargateSizeForContainers(cpuUnits, memoryMiB int) (cpu, memory int, err error) {
+	return RoundUpToFargate(cpuUnits, memoryMiB+EKSOverheadMiB)
+}
+
 var (
 	unitsRE = regexp.MustCompile(`^[0-9]+$`)
 	vcpuRE  = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?) ?[vV][cC][pP][uU]$`)

@@ -131,3 +131,29 @@ func ExampleRoundUpToFargate() {
 	fmt.Println(cpu, memory, err)
 	// Output: 1024 3072 <nil>
 }
+
+func TestFargateSizeForContainers(t *testing.T) {
+	tests := []struct {
+		name             string
+		cpu, memory      int
+		wantCPU, wantMem int
+		wantErr          bool
+	}{
+		{"nothing asked: the smallest size", 0, 0, 256, 512, false},
+		{"256 MiB asked: 512 with the overhead", 256, 256, 256, 512, false},
+		{"257 MiB asked: 513 with the overhead, rounded to 1024", 256, 257, 256, 1024, false},
+		{"512 MiB asked: 768, rounded to 1024 (a 0.25vCPU 0.5GB task definition would fit without it)", 256, 512, 256, 1024, false},
+		{"1792 MiB asked: exactly 2048", 256, 1792, 256, 2048, false},
+		{"1793 MiB asked: above 2048, the next cpu", 256, 1793, 512, 3072, false},
+		{"1 vCPU, 4 GiB asked", 1024, 4096, 1024, 5120, false},
+		{"the largest size cannot hold the overhead on top", 16384, 122880, 0, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cpu, mem, err := tasksize.FargateSizeForContainers(tt.cpu, tt.memory)
+			if (err != nil) != tt.wantErr || cpu != tt.wantCPU || mem != tt.wantMem {
+				t.Errorf("FargateSizeForContainers(%d, %d) = %d, %d, %v; want %d, %d, error %t", tt.cpu, tt.memory, cpu, mem, err, tt.wantCPU, tt.wantMem, tt.wantErr)
+			}
+		})
+	}
+}
