@@ -93,7 +93,7 @@ test-fuzz: ## Fuzz the cluster query language parser for a bounded time (FUZZTIM
 	go test ./internal/placement/cql -run '^$$' -fuzz FuzzParse -fuzztime $(or $(FUZZTIME),20s)
 
 .PHONY: test-kwok
-test-kwok: ## The ECS scheduler at scale: its own kwok cluster (30 simulated nodes), the manager as a process, every placement strategy measured.
+test-kwok: ## The ECS scheduler at scale and Fargate mode: its own kwok cluster (30 EC2 + 4 Fargate simulated nodes), the manager as a process, every placement strategy measured, Spot interruption, a tenant.
 	hack/kwok-test.sh
 
 .PHONY: test-unit
