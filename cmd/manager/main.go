@@ -127,7 +127,7 @@ func run(o options) error {
 		return fmt.Errorf("creating the controller manager: %w", err)
 	}
 	if o.webhookCertDir != "" {
-		admission.Register(mgr.GetWebhookServer(), mgr.GetScheme())
+		admission.Register(mgr.GetWebhookServer(), mgr.GetScheme(), mgr.GetAPIReader())
 	}
 	ctx := ctrl.SetupSignalHandler()
 	if err := setupControllers(ctx, mgr, o); err != nil {

@@ -1,7 +1,3 @@
-// Package admission is kube-ecs's validating webhook: the checks the API server cannot make
-// with OpenAPI and CEL. Today that is the cluster query language of memberOf placement
-// constraints, parsed by internal/placement/cql, so that `kubectl apply` of a Task, Service or
-// TaskDefinition with an invalid expression fails with the parser's message.
 package admission
 
 import (
@@ -11,8 +7,11 @@ import (
 	"net/http"
 	"strings"
 
+	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -20,50 +19,93 @@ import (
 	"github.com/kube-ecs/kube-ecs/internal/placement/cql"
 )
 
-// PlacementPath is where the webhook serves the placement checks.
+// PlacementPath is where the webhook serves its checks.
 const PlacementPath = "/validate-placement"
 
-// Register adds the webhook's handlers to server.
-func Register(server webhook.Server, scheme *runtime.Scheme) {
-	server.Register(PlacementPath, &webhook.Admission{Handler: &placementValidator{decoder: admission.NewDecoder(scheme)}})
+// The webhook reads the task definitions, revisions and clusters it checks against.
+// +kubebuilder:rbac:groups=ecs.kube-ecs.io,resources=taskdefinitions;clusters,verbs=get
+// +kubebuilder:rbac:groups=apps,resources=controllerrevisions,verbs=list
+
+// Register adds the webhook's handlers to server. reader reads task definitions, their
+// revisions and clusters; the manager's API reader, so that a revision registered a moment
+// ago is seen.
+func Register(server webhook.Server, scheme *runtime.Scheme, reader client.Reader) {
+	server.Register(PlacementPath, &webhook.Admission{Handler: &validator{decoder: admission.NewDecoder(scheme), reader: reader}})
 }
 
-type placementValidator struct {
+type validator struct {
 	decoder admission.Decoder
+	reader  client.Reader
 }
 
-// Handle checks every memberOf expression of the object.
-func (v *placementValidator) Handle(_ context.Context, req admission.Request) admission.Response {
-	var errs field.ErrorList
+// Handle checks a Task, Service or TaskDefinition being created or updated.
+func (v *validator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	var (
+		errs     field.ErrorList
+		warnings []string
+	)
+	constraints := field.NewPath("spec", "placementConstraints")
 	switch req.Kind.Kind {
 	case "Task":
-		t := &ecsv1alpha1.Task{}
-		if err := v.decoder.Decode(req, t); err != nil {
+		t, old := &ecsv1alpha1.Task{}, &ecsv1alpha1.Task{}
+		if err := v.decode(req, t, old); err != nil {
 			return admission.Errored(http.StatusBadRequest, err)
 		}
-		errs = Constraints(field.NewPath("spec", "placementConstraints"), t.Spec.PlacementConstraints)
+		if !t.DeletionTimestamp.IsZero() {
+			return admission.Allowed("")
+		}
+		if req.Operation != admissionv1.Update || !equality.Semantic.DeepEqual(old.Spec.PlacementConstraints, t.Spec.PlacementConstraints) {
+			errs = Constraints(constraints, t.Spec.PlacementConstraints)
+		}
+		if req.Operation != admissionv1.Update || taskLaunchChanged(old, t) {
+			e, w := v.checkTaskFargate(ctx, t)
+			errs, warnings = append(errs, e...), w
+		}
 	case "Service":
-		s := &ecsv1alpha1.Service{}
-		if err := v.decoder.Decode(req, s); err != nil {
+		s, old := &ecsv1alpha1.Service{}, &ecsv1alpha1.Service{}
+		if err := v.decode(req, s, old); err != nil {
 			return admission.Errored(http.StatusBadRequest, err)
 		}
-		errs = Constraints(field.NewPath("spec", "placementConstraints"), s.Spec.PlacementConstraints)
+		if !s.DeletionTimestamp.IsZero() {
+			return admission.Allowed("")
+		}
+		if req.Operation != admissionv1.Update || !equality.Semantic.DeepEqual(old.Spec.PlacementConstraints, s.Spec.PlacementConstraints) {
+			errs = Constraints(constraints, s.Spec.PlacementConstraints)
+		}
+		if req.Operation != admissionv1.Update || serviceLaunchChanged(old, s) {
+			e, w := v.checkServiceFargate(ctx, s)
+			errs, warnings = append(errs, e...), w
+		}
 	case "TaskDefinition":
-		td := &ecsv1alpha1.TaskDefinition{}
-		if err := v.decoder.Decode(req, td); err != nil {
+		td, old := &ecsv1alpha1.TaskDefinition{}, &ecsv1alpha1.TaskDefinition{}
+		if err := v.decode(req, td, old); err != nil {
 			return admission.Errored(http.StatusBadRequest, err)
 		}
-		path := field.NewPath("spec", "placementConstraints")
+		if !td.DeletionTimestamp.IsZero() ||
+			req.Operation == admissionv1.Update && equality.Semantic.DeepEqual(old.Spec.PlacementConstraints, td.Spec.PlacementConstraints) {
+			return admission.Allowed("")
+		}
 		for i, c := range td.Spec.PlacementConstraints {
-			errs = append(errs, Expression(path.Index(i).Child("expression"), c.Expression)...)
+			errs = append(errs, Expression(constraints.Index(i).Child("expression"), c.Expression)...)
 		}
 	default:
 		return admission.Allowed("")
 	}
 	if len(errs) > 0 {
-		return admission.Denied(errs.ToAggregate().Error())
+		return admission.Denied(errs.ToAggregate().Error()).WithWarnings(warnings...)
 	}
-	return admission.Allowed("")
+	return admission.Allowed("").WithWarnings(warnings...)
+}
+
+// decode decodes the request's object into obj and, for an update, the stored one into old.
+func (v *validator) decode(req admission.Request, obj, old runtime.Object) error {
+	if err := v.decoder.Decode(req, obj); err != nil {
+		return err
+	}
+	if req.Operation == admissionv1.Update {
+		return v.decoder.DecodeRaw(req.OldObject, old)
+	}
+	return nil
 }
 
 // Constraints checks the memberOf expressions of placement constraints.

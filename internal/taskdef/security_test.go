@@ -217,6 +217,9 @@ func TestFargateCompatibility(t *testing.T) {
 			wantErr: "Fargate does not support pidMode host."},
 		{name: "ipcMode host", change: func(s *ecsv1alpha1.TaskDefinitionSpec) { s.IpcMode = "host" },
 			wantErr: "Fargate does not support ipcMode host."},
+		{name: "hostPort other than containerPort", change: func(s *ecsv1alpha1.TaskDefinitionSpec) {
+			s.ContainerDefinitions[0].PortMappings = []ecsv1alpha1.PortMapping{{ContainerPort: ptr.To[int32](80), HostPort: ptr.To[int32](8080)}}
+		}, wantErr: "When networkMode=awsvpc, the host ports and container ports in port mappings must match."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,6 +228,9 @@ func TestFargateCompatibility(t *testing.T) {
 			tt.change(s)
 			if _, err := taskdef.Build(taskdef.Input{Spec: s, LaunchType: ecsv1alpha1.LaunchTypeFargate}); err == nil || err.Error() != prefix+tt.wantErr {
 				t.Errorf("Build error = %v, want %q", err, prefix+tt.wantErr)
+			}
+			if err := taskdef.CheckFargate(s); err == nil || err.Error() != prefix+tt.wantErr {
+				t.Errorf("CheckFargate error = %v, want %q", err, prefix+tt.wantErr)
 			}
 			if _, err := taskdef.Build(taskdef.Input{Spec: s, LaunchType: ecsv1alpha1.LaunchTypeEC2}); err != nil {
 				t.Errorf("Build on EC2 error = %v, want none", err)

@@ -267,7 +267,7 @@ func (e *Env) StartManager(setup func(ctx context.Context, mgr ctrl.Manager) err
 	if err != nil {
 		return nil, fmt.Errorf("creating a manager: %w", err)
 	}
-	admission.Register(mgr.GetWebhookServer(), e.env.Scheme)
+	admission.Register(mgr.GetWebhookServer(), e.env.Scheme, mgr.GetAPIReader())
 	ctx, cancel := context.WithCancel(context.Background())
 	if setup != nil {
 		if err := setup(ctx, mgr); err != nil {
