@@ -132,7 +132,7 @@ dev-down: ## Stop everything `make dev` started.
 	hack/dev.sh down
 
 .PHONY: kind-up
-kind-up: ## Start a real single-node kind cluster offline (Docker and containerd started by the script).
+kind-up: ## Start a real three-node kind cluster offline: EC2 node, Fargate and Fargate Spot pool nodes (Docker and containerd started by the script).
 	hack/kind.sh up
 
 .PHONY: kind-down

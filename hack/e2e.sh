@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make test-e2e: builds the images, brings up the offline kind cluster (hack/kind.sh), loads
-# the images, installs the Helm chart, runs the Ginkgo specs under test/e2e (build tag e2e),
+# make test-e2e: builds the images, brings up the offline kind cluster (hack/kind.sh: the
+# control plane as the EC2 node, a Fargate and a Fargate Spot pool node), loads the images
+# into every node, installs the Helm chart, runs the Ginkgo specs under test/e2e (build tag e2e),
 # collects logs and events when they fail, and always deletes the cluster and stops every
 # daemon it started.
 #
@@ -21,7 +22,7 @@ cleanup() {
   local code=$?
   if [[ $code -ne 0 ]]; then
     log "FAILED (exit $code): collecting logs and events into $ARTIFACTS"
-    kubectl get ecs,pods -A -o wide >"$ARTIFACTS/objects.txt" 2>&1 || true
+    kubectl get nodes,ecs,pods -A -o wide >"$ARTIFACTS/objects.txt" 2>&1 || true
     kubectl get events -A --sort-by=.lastTimestamp >"$ARTIFACTS/events.txt" 2>&1 || true
     kubectl -n "$NAMESPACE" logs deploy/kube-ecs-manager --tail=500 >"$ARTIFACTS/manager.log" 2>&1 || true
     tail -n 30 "$ARTIFACTS/manager.log" >&2 || true
@@ -42,13 +43,24 @@ eval "$(hack/kind.sh env)"
 hack/tools.sh helm >/dev/null
 
 log "loading the images"
+CLUSTER=${KIND_CLUSTER_NAME:-kube-ecs}
+images=()
 for tar in bin/images/*-$TAG.tar; do
-  kind load image-archive "$tar" --name "${KIND_CLUSTER_NAME:-kube-ecs}" >/dev/null
+  # Into every node: the control plane (EC2) and the Fargate and Fargate Spot pools' nodes.
+  kind load image-archive "$tar" --name "$CLUSTER" >/dev/null
+  images+=("$(basename "$tar" "-$TAG.tar"):$TAG")
+done
+for node in $(kind get nodes --name "$CLUSTER"); do
+  have=$(docker exec "$node" ctr -n k8s.io images ls -q)
+  for image in "${images[@]}"; do
+    grep -qx "docker.io/library/$image" <<<"$have" || { log "$image is not on node $node"; exit 1; }
+  done
 done
 
 log "installing the chart"
 helm upgrade --install kube-ecs charts/kube-ecs --namespace "$NAMESPACE" --create-namespace \
-  --set image.tag=$TAG --wait --timeout 5m >"$ARTIFACTS/helm.log" 2>&1 || { cat "$ARTIFACTS/helm.log" >&2; exit 1; }
+  --set image.tag=$TAG --set fargateSpot.interruptionWarning=15s \
+  --wait --timeout 5m >"$ARTIFACTS/helm.log" 2>&1 || { cat "$ARTIFACTS/helm.log" >&2; exit 1; }
 
 log "running the specs ($((SECONDS - t0))s so far)"
 E2E_IMAGE_TAG=$TAG E2E_NAMESPACE=$NAMESPACE \

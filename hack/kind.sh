@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# A real single-node kind cluster (Kubernetes $KUBERNETES_VERSION, real containers) on a machine
-# with no registry: installs Docker/containerd from Debian, builds every binary from source
+# A real kind cluster (Kubernetes $KUBERNETES_VERSION, real containers) on a machine with no
+# registry: installs Docker/containerd from Debian, builds every binary from source
 # (hack/tools.sh), builds the kind node image with debootstrap (cached in bin/), starts
-# containerd and dockerd with their own data roots under .local/kind, and creates the cluster.
-# See hack/kind/README.md.
+# containerd and dockerd with their own data roots under .local/kind, creates the cluster
+# (hack/kind/cluster.yaml: the control plane as the EC2 node, a Fargate and a Fargate Spot pool
+# node) and routes pods across its nodes. See hack/kind/README.md.
 #
 #   hack/kind.sh up       create the cluster (idempotent)
 #   hack/kind.sh down     delete it, stop every daemon started by `up`, restore sysctls
@@ -165,12 +166,96 @@ up() {
     log "cluster $CLUSTER exists"
   else
     kind create cluster --name "$CLUSTER" --image "$NODE_IMAGE" --config "$ROOT/hack/kind/cluster.yaml" \
-      --kubeconfig "$KUBECONFIG" --wait 3m --retain || fail "kind create cluster (node kept for debugging: hack/kind.sh down removes it)"
+      --kubeconfig "$KUBECONFIG" --wait 3m --retain || fail "kind create cluster (nodes kept for debugging: hack/kind.sh down removes them)"
   fi
-  kubectl wait --for=condition=Ready node --all --timeout=120s >/dev/null
-  kubectl -n kube-system rollout status deployment/coredns --timeout=180s >/dev/null || fail "coredns not ready"
   stage kind-create "$t"
+  t=$SECONDS
+  configure_network
+  untaint_control_plane
+  stage network "$t"
+  t=$SECONDS
+  kubectl wait --for=condition=Ready node --all --timeout=120s >/dev/null || fail "nodes not Ready"
+  kubectl -n kube-system rollout status deployment/coredns --timeout=180s >/dev/null || fail "coredns not ready"
+  stage ready "$t"
   log "ready in $((SECONDS - T0))s; use: eval \"\$(hack/kind.sh env)\""
+}
+
+ip2int() { local IFS=. a b c d; read -r a b c d <<<"$1"; echo $(((a << 24) | (b << 16) | (c << 8) | d)); }
+int2ip() { echo "$(($1 >> 24 & 255)).$(($1 >> 16 & 255)).$(($1 >> 8 & 255)).$(($1 & 255))"; }
+in_cidr() { # IP CIDR: whether IP is in CIDR
+  local mask=$(((0xffffffff << (32 - ${2#*/})) & 0xffffffff))
+  ((($(ip2int "$1") & mask) == ($(ip2int "${2%/*}") & mask)))
+}
+
+# Pod networking across the nodes, what kindnetd does (it cannot be pulled offline): each
+# node's bridge CNI config (the image's 10-bridge.conflist, fixed to 10.244.0.0/24) gets the
+# node's own pod CIDR (node.spec.podCIDR, allocated by the controller-manager from the
+# cluster's podSubnet), every node a route to each other node's pod CIDR via that node's IP,
+# and traffic from the pods is masqueraded only when it leaves the pod subnet (pod to pod keeps
+# its source IP; the bridge plugin's own ipMasq would NAT it too). The config is rewritten in
+# place, every time: containerd reloads it on a write event in /etc/cni/net.d (a file renamed
+# into the folder is a create event, which it ignores), so a re-run also heals a containerd
+# that missed the change. Idempotent.
+POD_SUBNET=10.244.0.0/16 # hack/kind/cluster.yaml networking.podSubnet
+CNI_CONF=/etc/cni/net.d/10-bridge.conflist
+configure_network() {
+  local want have names=() cidrs=() ips=() name cidr ip routes i j
+  want=$(kind get nodes --name "$CLUSTER" | wc -l)
+  for _ in $(seq 60); do
+    names=() cidrs=() ips=()
+    while read -r name cidr ip; do
+      [[ -n $name && -n $cidr && -n $ip ]] || continue
+      names+=("$name") cidrs+=("$cidr") ips+=("$ip")
+    done < <(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.spec.podCIDR} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' 2>/dev/null)
+    have=${#names[@]}
+    [[ $have == "$want" ]] && break
+    sleep 1
+  done
+  [[ $have == "$want" ]] || fail "$have of $want nodes have a pod CIDR and an address"
+  for i in "${!names[@]}"; do
+    name=${names[$i]} cidr=${cidrs[$i]} routes=
+    for j in "${!names[@]}"; do
+      [[ $i == "$j" ]] || routes+="${cidrs[$j]} ${ips[$j]} "
+    done
+    # The bridge plugin gives cni0 the first address of the range; a cni0 made from an older
+    # range would refuse the new one ("cni0 already has an IP address different from ...").
+    # shellcheck disable=SC2016 # expanded by the node's shell
+    docker exec -e CIDR="$cidr" -e GW="$(int2ip $(($(ip2int "${cidr%/*}") + 1)))" -e CONF="$CNI_CONF" \
+      -e POD_SUBNET="$POD_SUBNET" -e ROUTES="$routes" "$name" sh -ec '
+      if ip -4 -o addr show dev cni0 2>/dev/null | grep -v " $GW/" | grep -q " inet "; then ip link delete cni0; fi
+      jq --arg s "$CIDR" "(.plugins[] | select(.type == \"bridge\")) |= (.ipMasq = false | .ipam.ranges = [[{subnet: \$s}]])" "$CONF" >/tmp/cni.new
+      cat /tmp/cni.new >"$CONF" && rm /tmp/cni.new
+      masq="POSTROUTING -s $CIDR ! -d $POD_SUBNET -m comment --comment kube-ecs-pod-masq -j MASQUERADE"
+      iptables -t nat -C $masq 2>/dev/null || iptables -t nat -A $masq
+      set -- $ROUTES
+      while [ $# -ge 2 ]; do ip route replace "$1" via "$2"; shift 2; done' ||
+      fail "pod network of $name"
+    log "node $name: pod CIDR $cidr, address ${ips[$i]}"
+  done
+  # A pod networked before its node's config was rewritten has an address no route leads to
+  # (none expected: only host-network pods tolerate the Fargate taints during `up`).
+  local ns pod node podip
+  while read -r ns pod node podip; do
+    for i in "${!names[@]}"; do
+      [[ ${names[$i]} == "$node" ]] || continue
+      in_cidr "$podip" "${cidrs[$i]}" && continue
+      log "deleting $ns/$pod: address $podip outside $node's pod CIDR ${cidrs[$i]}"
+      kubectl -n "$ns" delete pod "$pod" --wait=false >/dev/null
+    done
+  done < <(kubectl get pods -A -o jsonpath='{range .items[?(@.status.podIP)]}{.metadata.namespace} {.metadata.name} {.spec.nodeName} {.status.podIP} {.spec.hostNetwork}{"\n"}{end}' |
+    awk '$5 != "true" {print $1, $2, $3, $4}')
+}
+
+# kind untaints the control plane only when it has no workers; cluster.yaml asks kubeadm for
+# no taint, and this makes sure (it is the EC2 container instance and runs ordinary pods).
+untaint_control_plane() {
+  local n
+  for n in $(kubectl get nodes -l node-role.kubernetes.io/control-plane -o jsonpath='{range .items[?(@.spec.taints)]}{.metadata.name}{"\n"}{end}'); do
+    if kubectl get node "$n" -o jsonpath='{.spec.taints[*].key}' | grep -qw node-role.kubernetes.io/control-plane; then
+      log "removing the control-plane taint of $n"
+      kubectl taint node "$n" node-role.kubernetes.io/control-plane- >/dev/null
+    fi
+  done
 }
 
 stop_pid() { # PIDFILE NAME

@@ -12,15 +12,40 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
+	"github.com/kube-ecs/kube-ecs/internal/capacity"
 )
 
-// onlyNode is the kind cluster's node.
-func onlyNode() string {
+// ec2Node is the kind cluster's one EC2 node: the control plane. The two workers are the
+// Fargate capacity pools' nodes (hack/kind/cluster.yaml), which are not container instances.
+func ec2Node() string {
 	GinkgoHelper()
 	nodes := &corev1.NodeList{}
 	Expect(getJSON(nodes, "nodes")).To(Succeed())
-	Expect(nodes.Items).To(HaveLen(1))
-	return nodes.Items[0].Name
+	var ec2, pools []string
+	for _, n := range nodes.Items {
+		if pool, ok := n.Labels[capacity.PoolLabel]; ok {
+			pools = append(pools, pool)
+			continue
+		}
+		ec2 = append(ec2, n.Name)
+		Expect(n.Labels).To(HaveKey("node-role.kubernetes.io/control-plane"), "the EC2 node is the control plane")
+		Expect(n.Spec.Taints).To(BeEmpty(), "the control plane runs ordinary pods")
+	}
+	Expect(pools).To(ConsistOf("fargate", "fargate-spot"))
+	Expect(ec2).To(HaveLen(1))
+	return ec2[0]
+}
+
+func instanceNames(ns string) ([]string, error) {
+	list := &ecsv1alpha1.ContainerInstanceList{}
+	if err := getJSON(list, "-n", ns, "containerinstances.ecs.kube-ecs.io"); err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, ci := range list.Items {
+		names = append(names, ci.Name)
+	}
+	return names, nil
 }
 
 func getInstance(ns, name string) (*ecsv1alpha1.ContainerInstance, error) {
@@ -40,7 +65,10 @@ func attribute(ci *ecsv1alpha1.ContainerInstance, name string) string {
 var _ = Describe("The ECS agent", Serial, func() {
 	It("registers the node as a container instance and serves the task metadata endpoint", func() {
 		ns := newNamespace("agent")
-		node := onlyNode()
+		node := ec2Node()
+		agents, err := kubectl("", "get", "-n", namespace, "daemonset/kube-ecs-agent", "-o", "jsonpath={.status.desiredNumberScheduled}")
+		Expect(err).NotTo(HaveOccurred(), agents)
+		Expect(agents).To(Equal("1"), "the agent runs on the EC2 node only, not in the Fargate pools")
 		var ci *ecsv1alpha1.ContainerInstance
 		Eventually(func() (bool, error) {
 			var err error
@@ -51,6 +79,13 @@ var _ = Describe("The ECS agent", Serial, func() {
 			return ci.Status.AgentConnected && ci.Status.Status == ecsv1alpha1.ContainerInstanceActive, nil
 		}).WithTimeout(2*time.Minute).WithPolling(2*time.Second).Should(BeTrue(), "the node registers with its agent connected")
 		Expect(ci.Spec.Cluster).To(Equal("default"))
+		By("only the EC2 node is a container instance: the Fargate pools' nodes are not")
+		Eventually(func() (int32, error) {
+			c := &ecsv1alpha1.Cluster{}
+			err := getJSON(c, "-n", ns, "cluster.ecs.kube-ecs.io/default")
+			return c.Status.RegisteredContainerInstancesCount, err
+		}).WithTimeout(time.Minute).Should(Equal(int32(1)))
+		Consistently(func() ([]string, error) { return instanceNames(ns) }).WithTimeout(5 * time.Second).Should(Equal([]string{node}))
 		Expect(attribute(ci, ecsv1alpha1.AttributeOSType)).To(Equal("linux"))
 		Expect(attribute(ci, ecsv1alpha1.AttributeCPUArchitecture)).NotTo(BeEmpty())
 		Expect(ci.Status.ContainerInstanceArn).To(HavePrefix("arn:aws:ecs:"))
