@@ -4,7 +4,8 @@
 //	workload serve [flags]     an HTTP server (default)
 //	workload run [flags]       sleep, then exit with a chosen code (a one-shot job)
 //	workload check URL         exit 0 when URL answers 2xx, else 1 (for CMD health checks)
-//	workload load [flags] URL  GET URL at a steady rate for a while and report the failures
+//	workload load [flags] URL  GET URL from N workers for a while (or N requests) and report
+//	                           the failures and latency percentiles
 //	workload metadata [flags]  print TaskARN= and Family= from the task metadata endpoint v4
 //
 // The server answers / (hello), /healthz (200, or 503 once unhealthy), /env (the environment
@@ -109,53 +110,6 @@ func check(args []string) int {
 	_ = resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		fmt.Fprintln(os.Stderr, resp.Status)
-		return 1
-	}
-	return 0
-}
-
-// load sends GET requests to a URL one after another at a fixed interval until stopped or
-// for --duration, then prints "requests=N failures=M" (and each failure) and exits 0 when
-// no request failed. A failure is a transport error or a status other than 2xx.
-func load(args []string) int {
-	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	duration := fs.Duration("duration", 30*time.Second, "How long to send requests.")
-	interval := fs.Duration("interval", 20*time.Millisecond, "Pause between requests.")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: workload load [--duration D] [--interval I] URL")
-		return 2
-	}
-	url := fs.Arg(0)
-	client := http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	deadline := time.After(*duration)
-	requests, failures := 0, 0
-	for {
-		select {
-		case <-deadline:
-		case <-sigs:
-		default:
-			requests++
-			resp, err := client.Get(url)
-			switch {
-			case err != nil:
-				failures++
-				fmt.Printf("failure: %v\n", err)
-			case resp.StatusCode/100 != 2:
-				failures++
-				fmt.Printf("failure: %s\n", resp.Status)
-			}
-			if resp != nil {
-				_ = resp.Body.Close()
-			}
-			time.Sleep(*interval)
-			continue
-		}
-		break
-	}
-	fmt.Printf("requests=%d failures=%d\n", requests, failures)
-	if failures > 0 || requests == 0 {
 		return 1
 	}
 	return 0
