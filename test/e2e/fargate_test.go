@@ -146,7 +146,7 @@ spec:
 			return p.Status.Phase, err
 		}).WithTimeout(time.Minute).Should(Or(Equal(corev1.PodSucceeded), Equal(corev1.PodFailed)))
 		logs := mustKubectl("", "logs", "-n", ns, "client")
-		Expect(lastLine(logs)).To(MatchRegexp(`^requests=[1-9][0-9]* failures=0$`), logs)
+		Expect(lastLine(logs)).To(MatchRegexp(`^requests=[1-9][0-9]* failures=0 `), logs)
 		client := &corev1.Pod{}
 		Expect(getJSON(client, "-n", ns, "pod/client")).To(Succeed())
 		Expect(nodePools()[client.Spec.NodeName]).To(BeEmpty(), "the client ran on the EC2 node")

@@ -207,7 +207,7 @@ spec:
 		}).WithTimeout(2 * time.Minute).Should(Or(Equal(corev1.PodSucceeded), Equal(corev1.PodFailed)))
 		logs := mustKubectl("", "logs", "-n", ns, "load")
 		GinkgoWriter.Printf("load: %s\n", lastLine(logs))
-		Expect(lastLine(logs)).To(MatchRegexp(`^requests=[1-9][0-9]* failures=0$`), logs)
+		Expect(lastLine(logs)).To(MatchRegexp(`^requests=[1-9][0-9]* failures=0 `), logs)
 		Expect(eventMessages(svc)).To(ContainElements(
 			MatchRegexp(`^\(service web\) registered [0-9]+ targets in \(target-group service/`+ns+`/web\)$`),
 			MatchRegexp(`^\(service web\) has begun draining connections on [0-9]+ tasks\.$`),
