@@ -74,7 +74,7 @@ spec:
 				}
 			}
 			return fmt.Sprintf("fargate %d, fargate-spot %d, interrupted still running %d", len(by["fargate"]), len(by["fargate-spot"]), left), nil
-		}).WithTimeout(3*time.Minute).WithPolling(time.Second).Should(Equal("fargate 2, fargate-spot 3, interrupted still running 0"))
+		}).WithTimeout(3 * time.Minute).WithPolling(time.Second).Should(Equal("fargate 2, fargate-spot 3, interrupted still running 0"))
 		Expect(time.Since(start)).To(BeNumerically(">=", spotWarning), "the replacements waited for the Spot capacity to come back")
 		for _, p := range before["fargate"] {
 			_, err := kubectl("", "get", "pod", "-n", ns, p.Name)
