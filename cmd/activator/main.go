@@ -1,12 +1,12 @@
 // Command activator is the App Runner front door of kube-ecs: it receives every request for
-// <service>.<namespace>.<domain>, and routes it to the service's instances. This process
-// serves the front door and its health endpoint; routing, TLS, request buffering and
-// concurrency metrics build on it.
+// <service>.<namespace>.<domain> (HTTP, h2c and HTTPS with a certificate per host), holds it
+// while the service scales from zero, and proxies it to an instance; it serves the
+// per-service concurrency the autoscaler scales on. The logic is in internal/activator.
 package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -17,113 +17,175 @@ import (
 	"syscall"
 	"time"
 
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/kube-ecs/kube-ecs/internal/activator"
+	"github.com/kube-ecs/kube-ecs/internal/apicheck"
+	"github.com/kube-ecs/kube-ecs/internal/apprunner"
 	"github.com/kube-ecs/kube-ecs/internal/cmdutil"
+	"github.com/kube-ecs/kube-ecs/internal/scheme"
 	"github.com/kube-ecs/kube-ecs/internal/version"
 )
 
+// shutdownTimeout bounds the wait for requests in flight on SIGTERM.
+const shutdownTimeout = 25 * time.Second
+
+// defaultCASecret is where the manager keeps the CA when installed by the chart as kube-ecs.
+const defaultCASecret = "kube-ecs-system/kube-ecs-apprunner-ca"
+
 type options struct {
-	httpAddr   string
-	healthAddr string
-	domain     string
-	version    bool
+	httpAddr     string
+	httpsAddr    string
+	healthAddr   string
+	domain       string
+	caSecret     types.NamespacedName
+	queueDepth   int64
+	queueTimeout time.Duration
+	version      bool
 }
 
-func parseFlags(args []string) (options, error) {
+func parseFlags(args []string) (options, *zap.Options, error) {
 	var o options
+	var caSecret string
 	fs := flag.NewFlagSet("activator", flag.ContinueOnError)
-	fs.StringVar(&o.httpAddr, "http-bind-address", ":8080", "Address the front door listens on.")
-	fs.StringVar(&o.healthAddr, "health-probe-bind-address", ":8081", "Address the /healthz endpoint binds to.")
-	fs.StringVar(&o.domain, "domain", "apps.kube-ecs.local", "Domain of service hosts: <service>.<namespace>.<domain>.")
+	fs.StringVar(&o.httpAddr, "http-bind-address", ":8080", "Address the front door serves plain HTTP/1.1 and h2c on.")
+	fs.StringVar(&o.httpsAddr, "https-bind-address", ":8443", "Address the front door serves HTTPS on (\"0\" turns it off).")
+	fs.StringVar(&o.healthAddr, "health-probe-bind-address", ":8081", "Address of /healthz and of the statistics the autoscaler polls ("+apprunner.StatsPath+").")
+	fs.StringVar(&o.domain, "domain", apprunner.DefaultDomain, "Domain of service hosts: <service>.<namespace>.<domain>.")
+	fs.StringVar(&caSecret, "ca-secret", defaultCASecret, "<namespace>/<name> of the Secret holding the CA that signs service certificates (the manager's).")
+	fs.Int64Var(&o.queueDepth, "queue-depth", 200, "Requests that may wait per service while it has no ready instance; more get 503.")
+	fs.DurationVar(&o.queueTimeout, "queue-timeout", 60*time.Second, "How long a request waits for a ready instance before it gets 503.")
 	fs.BoolVar(&o.version, "version", false, "Print the version and exit.")
+	if f := flag.CommandLine.Lookup("kubeconfig"); f != nil {
+		fs.Var(f.Value, f.Name, f.Usage)
+	}
+	zo := &zap.Options{}
+	zo.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
-		return o, err
+		return o, nil, err
 	}
 	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
+		return o, nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	if errs := validation.IsDNS1123Subdomain(o.domain); len(errs) > 0 {
-		return o, fmt.Errorf("invalid --domain %q: %s", o.domain, strings.Join(errs, "; "))
+		return o, nil, fmt.Errorf("invalid --domain %q: %s", o.domain, strings.Join(errs, "; "))
 	}
-	return o, nil
-}
-
-// route is the App Runner service a host names.
-type route struct{ service, namespace string }
-
-// parseHost splits <service>.<namespace>.<domain> (with an optional port).
-func parseHost(host, domain string) (route, bool) {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
+	ns, name, ok := strings.Cut(caSecret, "/")
+	if !ok || len(validation.IsDNS1123Label(ns)) > 0 || len(validation.IsDNS1123Subdomain(name)) > 0 {
+		return o, nil, fmt.Errorf("invalid --ca-secret %q: want <namespace>/<name>", caSecret)
 	}
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	rest, ok := strings.CutSuffix(host, "."+domain)
-	if !ok {
-		return route{}, false
+	o.caSecret = types.NamespacedName{Namespace: ns, Name: name}
+	if o.queueDepth < 0 {
+		return o, nil, fmt.Errorf("--queue-depth must not be negative, got %d", o.queueDepth)
 	}
-	service, namespace, ok := strings.Cut(rest, ".")
-	if !ok || service == "" || namespace == "" || strings.Contains(namespace, ".") {
-		return route{}, false
+	if o.queueTimeout <= 0 {
+		return o, nil, fmt.Errorf("--queue-timeout must be positive, got %s", o.queueTimeout)
 	}
-	return route{service: service, namespace: namespace}, true
-}
-
-// frontDoor answers requests. With no service routed yet every request is answered 404 in
-// App Runner's manner, naming what was asked for.
-func frontDoor(domain string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		rt, ok := parseHost(r.Host, domain)
-		msg := fmt.Sprintf("host %q is not a service host: use <service>.<namespace>.%s", r.Host, domain)
-		if ok {
-			msg = fmt.Sprintf("no App Runner service %q in namespace %q", rt.service, rt.namespace)
-		}
-		w.WriteHeader(http.StatusNotFound)
-		_ = json.NewEncoder(w).Encode(map[string]string{"message": msg})
-	})
+	return o, zo, nil
 }
 
 func main() {
-	o, err := parseFlags(os.Args[1:])
+	o, zo, err := parseFlags(os.Args[1:])
 	cmdutil.ExitOnFlagError("activator", err)
 	if o.version {
 		fmt.Println(version.Version)
 		return
 	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(zo)))
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer cancel()
 	if err := run(ctx, o); err != nil {
-		fmt.Fprintf(os.Stderr, "activator: %v\n", err)
+		ctrl.Log.Error(err, "activator stopped")
 		os.Exit(1)
 	}
 }
 
 func run(ctx context.Context, o options) error {
-	health := http.NewServeMux()
-	health.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
-	servers := []*http.Server{
-		{Addr: o.httpAddr, Handler: frontDoor(o.domain), ReadHeaderTimeout: 10 * time.Second},
-		{Addr: o.healthAddr, Handler: health, ReadHeaderTimeout: 5 * time.Second},
+	log := ctrl.Log.WithName("activator")
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("loading the kubeconfig (set --kubeconfig or KUBECONFIG, or run in a pod): %w", err)
 	}
-	errs := make(chan error, len(servers))
-	for _, s := range servers {
-		ln, err := net.Listen("tcp", s.Addr)
-		if err != nil {
-			return fmt.Errorf("listening on %s: %w", s.Addr, err)
-		}
-		go func() { errs <- s.Serve(ln) }()
-	}
-	fmt.Fprintf(os.Stderr, "activator %s: serving *.%s on %s\n", version.Version, o.domain, o.httpAddr)
-	select {
-	case err := <-errs:
+	if err := apicheck.CRDsInstalled(cfg); err != nil {
 		return err
+	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+
+	c, err := activator.NewCache(cfg, scheme.New(), o.caSecret)
+	if err != nil {
+		return err
+	}
+	clk := clock.RealClock{}
+	router := activator.NewRouter(o.queueDepth, o.queueTimeout, clk)
+	routes := &activator.RouteWatcher{Cache: c, Router: router, Domain: o.domain, Log: log.WithName("routes")}
+	if err := routes.Register(ctx); err != nil {
+		return err
+	}
+	certs := &activator.Certificates{Known: router.Known, Clock: clk}
+	if err := activator.WatchCA(ctx, c, o.caSecret, certs, log.WithName("ca")); err != nil {
+		return err
+	}
+	errs := make(chan error, 5)
+	go func() {
+		if err := c.Start(ctx); err != nil {
+			errs <- fmt.Errorf("the cache stopped: %w", err)
+		}
+	}()
+	go func() {
+		if err := routes.Run(ctx); err != nil {
+			errs <- err
+		}
+	}()
+
+	handler := activator.NewHandler(router, o.domain, log.WithName("proxy"))
+	type server struct {
+		srv *http.Server
+		tls bool
+	}
+	servers := []server{
+		{srv: activator.NewHealthServer(o.healthAddr, router, routes.Synced)},
+		{srv: activator.NewHTTPServer(o.httpAddr, handler)},
+	}
+	if o.httpsAddr != "0" {
+		servers = append(servers, server{srv: activator.NewHTTPSServer(o.httpsAddr, handler, certs), tls: true})
+	}
+	for _, s := range servers {
+		ln, err := net.Listen("tcp", s.srv.Addr)
+		if err != nil {
+			return fmt.Errorf("listening on %s: %w", s.srv.Addr, err)
+		}
+		go func() {
+			var err error
+			if s.tls {
+				err = s.srv.ServeTLS(ln, "", "")
+			} else {
+				err = s.srv.Serve(ln)
+			}
+			if !errors.Is(err, http.ErrServerClosed) {
+				errs <- fmt.Errorf("serving on %s: %w", s.srv.Addr, err)
+			}
+		}()
+	}
+	log.Info("Activator started", "version", version.Version, "domain", o.domain, "http", o.httpAddr, "https", o.httpsAddr,
+		"health", o.healthAddr, "caSecret", o.caSecret, "queueDepth", o.queueDepth, "queueTimeout", o.queueTimeout)
+
+	var runErr error
+	select {
+	case runErr = <-errs:
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Requests in flight and waiting get until shortly before the pod's default grace period
+	// (30s) ends to finish; the Service stopped sending new ones when the pod began terminating.
+	shutdown, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	for _, s := range servers {
-		_ = s.Shutdown(shutdown)
+		_ = s.srv.Shutdown(shutdown)
 	}
-	return nil
+	stop()
+	return runErr
 }

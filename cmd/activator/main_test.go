@@ -1,52 +1,45 @@
 package main
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
 )
 
-func TestParseHost(t *testing.T) {
-	tests := []struct {
-		host   string
-		want   route
-		wantOK bool
+func TestParseFlags(t *testing.T) {
+	o, _, err := parseFlags(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.caSecret != (types.NamespacedName{Namespace: "kube-ecs-system", Name: "kube-ecs-apprunner-ca"}) ||
+		o.queueDepth != 200 || o.queueTimeout != time.Minute || o.httpAddr != ":8080" || o.httpsAddr != ":8443" || o.healthAddr != ":8081" {
+		t.Errorf("defaults: %+v", o)
+	}
+	o, _, err = parseFlags([]string{"--ca-secret=ops/ca", "--queue-depth=5", "--queue-timeout=2s", "--domain=apps.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.caSecret.String() != "ops/ca" || o.queueDepth != 5 || o.queueTimeout != 2*time.Second || o.domain != "apps.example.com" {
+		t.Errorf("set: %+v", o)
+	}
+}
+
+func TestParseFlagsRejects(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
 	}{
-		{"hello.team-a.apps.example.com", route{"hello", "team-a"}, true},
-		{"Hello.Team-A.apps.example.com:8443", route{"hello", "team-a"}, true},
-		{"hello.team-a.apps.example.com.", route{"hello", "team-a"}, true},
-		{"hello.apps.example.com", route{}, false},
-		{"a.b.c.apps.example.com", route{}, false},
-		{"hello.team-a.example.org", route{}, false},
-		{"apps.example.com", route{}, false},
-	}
-	for _, tt := range tests {
-		got, ok := parseHost(tt.host, "apps.example.com")
-		if ok != tt.wantOK || got != tt.want {
-			t.Errorf("parseHost(%q) = %v, %v; want %v, %v", tt.host, got, ok, tt.want, tt.wantOK)
-		}
-	}
-}
-
-func TestFrontDoorAnswersUnknownHosts(t *testing.T) {
-	h := frontDoor("apps.example.com")
-	for host, want := range map[string]string{
-		"hello.team-a.apps.example.com": `no App Runner service \"hello\" in namespace \"team-a\"`,
-		"example.org":                   "is not a service host",
+		{[]string{"--domain", "Not_A_Domain"}, "invalid --domain"},
+		{[]string{"--ca-secret", "no-namespace"}, "invalid --ca-secret"},
+		{[]string{"--ca-secret", "Bad_NS/ca"}, "invalid --ca-secret"},
+		{[]string{"--queue-depth", "-1"}, "--queue-depth"},
+		{[]string{"--queue-timeout", "0s"}, "--queue-timeout"},
+		{[]string{"extra"}, "unexpected arguments"},
 	} {
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodGet, "/", nil)
-		req.Host = host
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), want) {
-			t.Errorf("%s: got %d %s, want 404 containing %s", host, rec.Code, rec.Body.String(), want)
+		if _, _, err := parseFlags(tt.args); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: err = %v, want %q", tt.args, err, tt.want)
 		}
-	}
-}
-
-func TestParseFlagsRejectsBadDomain(t *testing.T) {
-	if _, err := parseFlags([]string{"--domain", "Not_A_Domain"}); err == nil || !strings.Contains(err.Error(), "invalid --domain") {
-		t.Fatalf("err = %v", err)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	apprunnerctrl "github.com/kube-ecs/kube-ecs/controllers/apprunner"
+	"github.com/kube-ecs/kube-ecs/controllers/autoscaler"
 	"github.com/kube-ecs/kube-ecs/controllers/cluster"
 	"github.com/kube-ecs/kube-ecs/controllers/containerinstance"
 	"github.com/kube-ecs/kube-ecs/controllers/index"
@@ -78,6 +80,35 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 		Recorder: recorder,
 		Pools:    pools,
 	}).SetupWithManager(ctx, mgr); err != nil {
+		return err
+	}
+	if err := (&apprunnerctrl.Reconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Scope:     o.scope,
+		Domain:    o.appRunner.domain,
+		Pools:     pools,
+		Clock:     clock.RealClock{},
+		Recorder:  recorder,
+	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	if err := mgr.Add(&apprunnerctrl.CAKeeper{
+		Client: mgr.GetClient(),
+		Reader: mgr.GetAPIReader(),
+		Secret: o.appRunner.caSecret,
+		Clock:  clock.RealClock{},
+	}); err != nil {
+		return fmt.Errorf("adding the App Runner CA keeper: %w", err)
+	}
+	if err := (&autoscaler.Autoscaler{
+		Client:           mgr.GetClient(),
+		Recorder:         recorder,
+		Clock:            clock.RealClock{},
+		Config:           o.appRunner.scaling,
+		ActivatorService: o.appRunner.activator,
+		StatsPort:        o.appRunner.statsPort,
+	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
 	if err := (&spot.Reconciler{

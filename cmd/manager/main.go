@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -16,13 +19,21 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/kube-ecs/kube-ecs/controllers/admission"
+	"github.com/kube-ecs/kube-ecs/controllers/autoscaler"
 	"github.com/kube-ecs/kube-ecs/controllers/spot"
 	"github.com/kube-ecs/kube-ecs/controllers/task"
 	"github.com/kube-ecs/kube-ecs/internal/apicheck"
+	"github.com/kube-ecs/kube-ecs/internal/apprunner"
 	"github.com/kube-ecs/kube-ecs/internal/arn"
 	"github.com/kube-ecs/kube-ecs/internal/cmdutil"
 	"github.com/kube-ecs/kube-ecs/internal/scheme"
 	"github.com/kube-ecs/kube-ecs/internal/version"
+)
+
+// The App Runner CA Secret and the activators' Service of the chart's default release.
+const (
+	defaultCASecret         = "kube-ecs-system/kube-ecs-apprunner-ca"
+	defaultActivatorService = "kube-ecs-system/kube-ecs-activator"
 )
 
 type options struct {
@@ -40,6 +51,16 @@ type options struct {
 	webhookPort     int
 	capacityPools   string
 	spotWarning     time.Duration
+	appRunner       appRunnerOptions
+}
+
+// appRunnerOptions configure the App Runner controller and autoscaler.
+type appRunnerOptions struct {
+	domain    string
+	caSecret  types.NamespacedName
+	scaling   apprunner.ScalingConfig
+	activator types.NamespacedName
+	statsPort int
 }
 
 func parseFlags(args []string) (options, *zap.Options, error) {
@@ -58,6 +79,13 @@ func parseFlags(args []string) (options, *zap.Options, error) {
 	fs.IntVar(&o.webhookPort, "webhook-port", 9443, "Port of the validating webhook.")
 	fs.StringVar(&o.capacityPools, "capacity-pools", "", "JSON file of the Fargate capacity pools (the chart's ConfigMap); empty: nodes labelled and tainted ecs.kube-ecs.io/capacity-pool=fargate|fargate-spot.")
 	fs.DurationVar(&o.spotWarning, "spot-interruption-warning", spot.DefaultWarning, "How long FARGATE_SPOT tasks have between the interruption notice (SIGTERM) and the reclaim of their capacity.")
+	fs.StringVar(&o.appRunner.domain, "apprunner-domain", apprunner.DefaultDomain, "Domain of App Runner service hosts (<service>.<namespace>.<domain>): the activator's, so serviceUrl reaches it.")
+	caSecret := fs.String("apprunner-ca-secret", defaultCASecret, "<namespace>/<name> of the Secret of the App Runner CA, which the manager creates when missing and the activator signs service certificates with.")
+	fs.DurationVar(&o.appRunner.scaling.StableWindow, "apprunner-stable-window", apprunner.DefaultScalingConfig().StableWindow, "The autoscaler's stable window: App Runner services scale on the average concurrency over it.")
+	fs.DurationVar(&o.appRunner.scaling.PanicWindow, "apprunner-panic-window", 0, "The autoscaler's panic window, for bursts (default: a tenth of the stable window, at most 6s).")
+	fs.DurationVar(&o.appRunner.scaling.ScaleToZeroGrace, "apprunner-scale-to-zero-grace", apprunner.DefaultScalingConfig().ScaleToZeroGrace, "How long past the stable window without requests a service with minSize 0 waits before it scales to zero.")
+	activator := fs.String("activator-service", defaultActivatorService, "<namespace>/<name> of the activators' Kubernetes Service, whose endpoints the autoscaler reads statistics from.")
+	fs.IntVar(&o.appRunner.statsPort, "activator-stats-port", autoscaler.DefaultStatsPort, "Port of the activators' statistics (their health port).")
 	fs.BoolVar(&o.skipCRDCheck, "skip-crd-check", false, "Start even when the API server does not serve the kube-ecs CRDs.")
 	fs.BoolVar(&o.showVersionOnly, "version", false, "Print the version and exit.")
 	// --kubeconfig is registered on the global flag set by controller-runtime.
@@ -74,6 +102,22 @@ func parseFlags(args []string) (options, *zap.Options, error) {
 	}
 	if err := o.scope.Validate(); err != nil {
 		return o, nil, err
+	}
+	ns, name, ok := strings.Cut(*caSecret, "/")
+	if !ok || len(validation.IsDNS1123Label(ns)) > 0 || len(validation.IsDNS1123Subdomain(name)) > 0 {
+		return o, nil, fmt.Errorf("--apprunner-ca-secret must be <namespace>/<name>, not %q", *caSecret)
+	}
+	o.appRunner.caSecret = types.NamespacedName{Namespace: ns, Name: name}
+	ns, name, ok = strings.Cut(*activator, "/")
+	if !ok || len(validation.IsDNS1123Label(ns)) > 0 || len(validation.IsDNS1123Label(name)) > 0 {
+		return o, nil, fmt.Errorf("--activator-service must be <namespace>/<name>, not %q", *activator)
+	}
+	o.appRunner.activator = types.NamespacedName{Namespace: ns, Name: name}
+	if err := o.appRunner.scaling.Validate(); err != nil {
+		return o, nil, err
+	}
+	if errs := validation.IsDNS1123Subdomain(o.appRunner.domain); len(errs) > 0 {
+		return o, nil, fmt.Errorf("--apprunner-domain %q is not a DNS name: %s", o.appRunner.domain, strings.Join(errs, "; "))
 	}
 	if o.spotWarning <= 0 {
 		return o, nil, fmt.Errorf("--spot-interruption-warning must be positive, not %s", o.spotWarning)

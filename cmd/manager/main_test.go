@@ -16,6 +16,9 @@ func TestParseFlags(t *testing.T) {
 		{name: "bad region", args: []string{"--region", "Europe"}, wantErr: "invalid region"},
 		{name: "bad account", args: []string{"--account-id", "42"}, wantErr: "invalid account id"},
 		{name: "stray argument", args: []string{"run"}, wantErr: "unexpected arguments"},
+		{name: "app runner", args: []string{"--apprunner-domain=apps.example.com", "--apprunner-ca-secret=platform/ca"}},
+		{name: "bad CA secret", args: []string{"--apprunner-ca-secret=ca"}, wantErr: "--apprunner-ca-secret must be <namespace>/<name>"},
+		{name: "bad domain", args: []string{"--apprunner-domain=Apps_Example"}, wantErr: "--apprunner-domain"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -27,5 +30,22 @@ func TestParseFlags(t *testing.T) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestAppRunnerFlags(t *testing.T) {
+	o, _, err := parseFlags(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.appRunner.domain != "apps.kube-ecs.local" || o.appRunner.caSecret.String() != "kube-ecs-system/kube-ecs-apprunner-ca" {
+		t.Errorf("defaults: domain %q, CA secret %s", o.appRunner.domain, o.appRunner.caSecret)
+	}
+	o, _, err = parseFlags([]string{"--apprunner-domain=apps.example.com", "--apprunner-ca-secret=platform/kube-ecs-apprunner-ca"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.appRunner.domain != "apps.example.com" || o.appRunner.caSecret.String() != "platform/kube-ecs-apprunner-ca" {
+		t.Errorf("set: domain %q, CA secret %s", o.appRunner.domain, o.appRunner.caSecret)
 	}
 }

@@ -131,6 +131,14 @@ func secretKeyRef(valueFrom string) (ref *corev1.SecretKeySelector, problem stri
 	return &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: name}, Key: key}, problem
 }
 
+// SecretKeyRef maps an ECS secrets valueFrom or an App Runner runtimeEnvironmentSecrets
+// value to a key of a Kubernetes Secret of the object's namespace, by the rules of
+// docs/api.md. When ref is nil, problem says why it cannot; otherwise problem, if any, names
+// a part of the value that is ignored.
+func SecretKeyRef(value string) (ref *corev1.SecretKeySelector, problem string) {
+	return secretKeyRef(value)
+}
+
 // imagePullSecrets are the Secrets named by the containers' repositoryCredentials, mapped
 // like secrets (an ARN's key part is ignored), once each in container order. They must be
 // kubernetes.io/dockerconfigjson Secrets; Kubernetes offers them for every image of the pod.

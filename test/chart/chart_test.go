@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -198,19 +199,25 @@ func TestLintStrict(t *testing.T) {
 
 func TestDefaultObjects(t *testing.T) {
 	want := []string{
+		"ClusterRole/kube-ecs-activator",
 		"ClusterRole/kube-ecs-agent",
 		"ClusterRole/kube-ecs-manager",
 		"ClusterRole/kube-ecs-tenant",
+		"ClusterRoleBinding/kube-ecs-activator",
 		"ClusterRoleBinding/kube-ecs-agent",
 		"ClusterRoleBinding/kube-ecs-manager",
 		"ConfigMap/kube-ecs-config",
 		"DaemonSet/kube-ecs-agent",
 		"Deployment/kube-ecs-activator",
 		"Deployment/kube-ecs-manager",
+		"Role/kube-ecs-activator",
 		"Role/kube-ecs-agent",
 		"Role/kube-ecs-leader-election",
+		"Role/kube-ecs-manager",
+		"RoleBinding/kube-ecs-activator",
 		"RoleBinding/kube-ecs-agent",
 		"RoleBinding/kube-ecs-leader-election",
+		"RoleBinding/kube-ecs-manager",
 		"Secret/kube-ecs-webhook-cert",
 		"Service/kube-ecs-activator",
 		"Service/kube-ecs-manager-metrics",
@@ -343,12 +350,17 @@ func TestManagerArgs(t *testing.T) {
 	}{
 		{"defaults", nil, []string{"--region=us-east-1", "--account-id=000000000000", "--stopped-task-retention=1h",
 			"--agent-namespace=" + namespace, "--require-agent=true", "--capacity-pools=/etc/kube-ecs/config/capacity-pools.json",
-			"--spot-interruption-warning=2m", "--zap-log-level=info", "--webhook-cert-dir=/etc/kube-ecs/webhook"}},
+			"--spot-interruption-warning=2m", "--apprunner-domain=apps.kube-ecs.local", "--apprunner-ca-secret=" + namespace + "/kube-ecs-apprunner-ca",
+			"--apprunner-stable-window=60s", "--apprunner-scale-to-zero-grace=30s", "--activator-service=" + namespace + "/kube-ecs-activator",
+			"--zap-log-level=info", "--webhook-cert-dir=/etc/kube-ecs/webhook"}},
 		{"from values", []string{"--set", "region=eu-west-1", "--set-string", "accountId=123456789012", "--set", "stoppedTaskRetention=30m", "--set", "logLevel=debug",
-			"--set", "agent.enabled=false", "--set", "webhook.enabled=false", "--set", "fargateSpot.interruptionWarning=30s"},
+			"--set", "agent.enabled=false", "--set", "webhook.enabled=false", "--set", "fargateSpot.interruptionWarning=30s",
+			"--set", "activator.domain=apps.example.com", "--set", "autoscaling.stableWindow=10s", "--set", "autoscaling.scaleToZeroGrace=5s"},
 			[]string{"--region=eu-west-1", "--account-id=123456789012", "--stopped-task-retention=30m",
 				"--agent-namespace=" + namespace, "--require-agent=false", "--capacity-pools=/etc/kube-ecs/config/capacity-pools.json",
-				"--spot-interruption-warning=30s", "--zap-log-level=debug"}},
+				"--spot-interruption-warning=30s", "--apprunner-domain=apps.example.com", "--apprunner-ca-secret=" + namespace + "/kube-ecs-apprunner-ca",
+				"--apprunner-stable-window=10s", "--apprunner-scale-to-zero-grace=5s", "--activator-service=" + namespace + "/kube-ecs-activator",
+				"--zap-log-level=debug"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -393,17 +405,43 @@ func TestManagerRulesMatchMarkers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var markers rbacv1.ClusterRole
-	if err := yaml.UnmarshalStrict(raw, &markers); err != nil {
-		t.Fatalf("config/rbac/role.yaml: %v", err)
+	// controller-gen writes the ClusterRole of the markers, then the Role of the markers
+	// with namespace=kube-ecs-system, which the chart makes in the release namespace.
+	markers := map[string]rbacv1.ClusterRole{} // by kind; a Role has the same fields
+	for _, doc := range strings.Split(string(raw), "\n---\n") {
+		if strings.TrimSpace(strings.Trim(doc, "-\n")) == "" {
+			continue
+		}
+		var role rbacv1.ClusterRole
+		if err := yaml.UnmarshalStrict([]byte(doc), &role); err != nil {
+			t.Fatalf("config/rbac/role.yaml: %v", err)
+		}
+		if role.Kind == "Role" && role.Namespace != "kube-ecs-system" {
+			t.Errorf("config/rbac/role.yaml has a Role in %q: the chart binds only the manager's own namespace", role.Namespace)
+		}
+		markers[role.Kind] = role
 	}
-	if len(markers.Rules) == 0 {
-		t.Fatal("config/rbac/role.yaml has no rules")
+	if len(markers["ClusterRole"].Rules) == 0 {
+		t.Fatal("config/rbac/role.yaml has no ClusterRole rules")
 	}
+	r := render(t)
 	var chart rbacv1.ClusterRole
-	render(t).get(t, "ClusterRole", "kube-ecs-manager", &chart)
-	if diff := cmp.Diff(markers.Rules, chart.Rules); diff != "" {
+	r.get(t, "ClusterRole", "kube-ecs-manager", &chart)
+	if diff := cmp.Diff(markers["ClusterRole"].Rules, chart.Rules); diff != "" {
 		t.Errorf("the chart's manager ClusterRole drifted from config/rbac/role.yaml; run make manifests (-markers +chart):\n%s", diff)
+	}
+	var role rbacv1.Role
+	r.get(t, "Role", "kube-ecs-manager", &role)
+	if diff := cmp.Diff(markers["Role"].Rules, role.Rules); diff != "" {
+		t.Errorf("the chart's manager Role drifted from config/rbac/role.yaml; run make manifests (-markers +chart):\n%s", diff)
+	}
+	if role.Namespace != namespace {
+		t.Errorf("the manager Role is in %q, want the release namespace %q", role.Namespace, namespace)
+	}
+	var binding rbacv1.RoleBinding
+	r.get(t, "RoleBinding", "kube-ecs-manager", &binding)
+	if binding.RoleRef.Kind != "Role" || binding.RoleRef.Name != "kube-ecs-manager" || len(binding.Subjects) != 1 || binding.Subjects[0].Name != "kube-ecs-manager" {
+		t.Errorf("the manager RoleBinding binds %+v to %+v", binding.RoleRef, binding.Subjects)
 	}
 }
 
@@ -549,32 +587,97 @@ func TestAgentNodes(t *testing.T) {
 }
 
 func TestActivator(t *testing.T) {
-	r := render(t, "--set", "activator.domain=apps.example.com", "--set", "activator.replicas=2")
+	r := render(t, "--set", "activator.domain=apps.example.com", "--set", "activator.replicas=2",
+		"--set", "activator.queueDepth=50", "--set", "activator.queueTimeout=2m")
 	var d appsv1.Deployment
 	r.get(t, "Deployment", "kube-ecs-activator", &d)
 	if *d.Spec.Replicas != 2 {
 		t.Errorf("activator replicas %d, want 2", *d.Spec.Replicas)
 	}
-	c := d.Spec.Template.Spec.Containers[0]
-	if !slices.Contains(c.Args, "--domain=apps.example.com") {
-		t.Errorf("activator args %v lack --domain=apps.example.com", c.Args)
+	spec := d.Spec.Template.Spec
+	c := spec.Containers[0]
+	// The CA is the one the manager keeps in the release namespace.
+	want := []string{
+		"--domain=apps.example.com",
+		"--ca-secret=" + namespace + "/kube-ecs-apprunner-ca",
+		"--http-bind-address=:8080",
+		"--https-bind-address=:8443",
+		"--health-probe-bind-address=:8081",
+		"--queue-depth=50",
+		"--queue-timeout=2m",
 	}
-	var svc corev1.Service
-	r.get(t, "Service", "kube-ecs-activator", &svc)
-	if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Name != "http" || svc.Spec.Ports[0].Port != 8080 || svc.Spec.Ports[0].TargetPort.String() != "http" {
-		t.Errorf("activator Service ports: %+v", svc.Spec.Ports)
+	if diff := cmp.Diff(want, c.Args); diff != "" {
+		t.Errorf("activator args (-want +got):\n%s", diff)
 	}
-	var http int32
+	ports := map[string]int32{}
 	for _, p := range c.Ports {
-		if p.Name == "http" {
-			http = p.ContainerPort
+		ports[p.Name] = p.ContainerPort
+	}
+	if diff := cmp.Diff(map[string]int32{"http": 8080, "https": 8443, "health": 8081}, ports); diff != "" {
+		t.Errorf("activator container ports (-want +got):\n%s", diff)
+	}
+	for _, probe := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe} {
+		if probe == nil || probe.HTTPGet == nil || probe.HTTPGet.Path != "/healthz" || probe.HTTPGet.Port.String() != "health" {
+			t.Errorf("want HTTP probes on health /healthz, got %+v", probe)
 		}
 	}
-	if http != 8080 {
-		t.Errorf("activator container port http = %d, want 8080", http)
+
+	var svc corev1.Service
+	r.get(t, "Service", "kube-ecs-activator", &svc)
+	got := map[string]string{}
+	for _, p := range svc.Spec.Ports {
+		got[p.Name] = fmt.Sprintf("%d->%s", p.Port, p.TargetPort.String())
+	}
+	if diff := cmp.Diff(map[string]string{"http": "80->http", "https": "443->https"}, got); diff != "" {
+		t.Errorf("activator Service ports (-want +got):\n%s", diff)
+	}
+	if svc.Spec.Type != corev1.ServiceTypeClusterIP {
+		t.Errorf("activator Service type %s, want the default ClusterIP", svc.Spec.Type)
 	}
 	if diff := cmp.Diff(d.Spec.Selector.MatchLabels, svc.Spec.Selector); diff != "" {
 		t.Errorf("the activator Service does not select the activator's pods (-deployment +service):\n%s", diff)
+	}
+	var lb corev1.Service
+	render(t, "--set", "activator.service.type=LoadBalancer").get(t, "Service", "kube-ecs-activator", &lb)
+	if lb.Spec.Type != corev1.ServiceTypeLoadBalancer {
+		t.Errorf("activator.service.type=LoadBalancer rendered %s", lb.Spec.Type)
+	}
+}
+
+func TestActivatorRBAC(t *testing.T) {
+	r := render(t)
+	var d appsv1.Deployment
+	r.get(t, "Deployment", "kube-ecs-activator", &d)
+	var sa corev1.ServiceAccount
+	r.get(t, "ServiceAccount", d.Spec.Template.Spec.ServiceAccountName, &sa)
+	if sa.AutomountServiceAccountToken != nil && !*sa.AutomountServiceAccountToken {
+		t.Error("the activator's service account mounts no token: it watches the API server")
+	}
+	// Read only: AppRunnerServices and EndpointSlices everywhere (the route table)...
+	var role rbacv1.ClusterRole
+	r.get(t, "ClusterRole", "kube-ecs-activator", &role)
+	want := map[string][]string{
+		"apprunner.kube-ecs.io/apprunnerservices": {"get", "list", "watch"},
+		"discovery.k8s.io/endpointslices":         {"get", "list", "watch"},
+	}
+	if diff := cmp.Diff(want, rulesOf(role.Rules)); diff != "" {
+		t.Errorf("activator cluster permissions (-want +got):\n%s", diff)
+	}
+	// ...and the CA Secret by name alone (a field-selector watch is authorized by resourceNames).
+	var secrets rbacv1.Role
+	r.get(t, "Role", "kube-ecs-activator", &secrets)
+	if diff := cmp.Diff([]rbacv1.PolicyRule{{
+		APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{"kube-ecs-apprunner-ca"}, Verbs: []string{"get", "list", "watch"},
+	}}, secrets.Rules); diff != "" {
+		t.Errorf("activator namespace permissions (-want +got):\n%s", diff)
+	}
+	for kind, roleKind := range map[string]string{"ClusterRoleBinding": "ClusterRole", "RoleBinding": "Role"} {
+		var b rbacv1.RoleBinding
+		r.get(t, kind, "kube-ecs-activator", &b)
+		if b.RoleRef.Kind != roleKind || b.RoleRef.Name != "kube-ecs-activator" || len(b.Subjects) != 1 ||
+			b.Subjects[0].Kind != "ServiceAccount" || b.Subjects[0].Name != sa.Name || b.Subjects[0].Namespace != namespace {
+			t.Errorf("%s: %+v %+v", kind, b.RoleRef, b.Subjects)
+		}
 	}
 }
 
@@ -662,10 +765,13 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		{"region", []string{"--set", "region=Europe"}, "/region"},
 		{"isolation", []string{"--set", "fargate.isolation=private"}, "/fargate/isolation"},
 		{"retention", []string{"--set", "stoppedTaskRetention=forever"}, "/stoppedTaskRetention"},
+		{"autoscaling window", []string{"--set", "autoscaling.stableWindow=a minute"}, "/autoscaling/stableWindow"},
 		{"spot interruption warning", []string{"--set", "fargateSpot.interruptionWarning=soon"}, "/fargateSpot/interruptionWarning"},
 		{"interruption warning on the Fargate pool", []string{"--set", "fargate.interruptionWarning=1m"}, "interruptionWarning"},
 		{"pull policy", []string{"--set", "image.pullPolicy=Sometimes"}, "/image/pullPolicy"},
 		{"domain", []string{"--set", "activator.domain=Not_A_Domain"}, "/activator/domain"},
+		{"queue depth", []string{"--set", "activator.queueDepth=-1"}, "/activator/queueDepth"},
+		{"queue timeout", []string{"--set", "activator.queueTimeout=forever"}, "/activator/queueTimeout"},
 		{"admission policies switch", []string{"--set-string", "admissionPolicies.enabled=yes"}, "/admissionPolicies/enabled"},
 	}
 	for _, tt := range tests {

@@ -54,7 +54,9 @@ type ImageConfiguration struct {
 	// +kubebuilder:validation:Pattern=`^[0-9]{1,5}$`
 	// +kubebuilder:validation:MaxLength=5
 	Port string `json:"port,omitempty"`
-	// startCommand replaces the image's command (run by /bin/sh -c when it has spaces).
+	// startCommand replaces the image's command. A plain command line is split on spaces and
+	// run directly (images without a shell work); one with shell syntax (quotes, $, pipes,
+	// redirections, globs, ; or &&, a leading VAR=value) is run by /bin/sh -c.
 	// +optional
 	// +kubebuilder:validation:MaxLength=4096
 	StartCommand string `json:"startCommand,omitempty"`

@@ -22,4 +22,20 @@ const (
 	CodeRepositoryUnsupportedReason = "CodeRepositoryUnsupported"
 	// ScaledToZeroReason: no instance runs; the next request starts one.
 	ScaledToZeroReason = "ScaledToZero"
+	// InstancesReadyReason: instances of the deployed version are ready.
+	InstancesReadyReason = "InstancesReady"
+	// NoReadyInstancesReason: the service should run instances and none is ready.
+	NoReadyInstancesReason = "NoReadyInstances"
+	// EndpointPendingReason: the service's Kubernetes Service does not exist yet.
+	EndpointPendingReason = "EndpointPending"
+	// OperationInProgressReason: an operation (CREATE_SERVICE, UPDATE_SERVICE, ...) is
+	// rolling out.
+	OperationInProgressReason = "OperationInProgress"
+	// DeploymentFailedReason: the service's first deployment did not become healthy in time
+	// (CREATE_FAILED).
+	DeploymentFailedReason = "DeploymentFailed"
+	// NotOwnedReason: an object of a child's name exists and the service does not control it.
+	NotOwnedReason = "NotOwned"
+	// ReconcileErrorReason: the controller failed to carry out the spec; the message says why.
+	ReconcileErrorReason = "ReconcileError"
 )
