@@ -60,6 +60,7 @@ done
 log "installing the chart"
 helm upgrade --install kube-ecs charts/kube-ecs --namespace "$NAMESPACE" --create-namespace \
   --set image.tag=$TAG --set fargateSpot.interruptionWarning=15s \
+  --set autoscaling.stableWindow=10s --set autoscaling.scaleToZeroGrace=5s \
   --wait --timeout 5m >"$ARTIFACTS/helm.log" 2>&1 || { cat "$ARTIFACTS/helm.log" >&2; exit 1; }
 
 log "running the specs ($((SECONDS - t0))s so far)"
