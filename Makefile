@@ -96,6 +96,10 @@ test-fuzz: ## Fuzz the cluster query language parser for a bounded time (FUZZTIM
 test-kwok: ## The ECS scheduler at scale and Fargate mode: its own kwok cluster (30 EC2 + 4 Fargate simulated nodes), the manager as a process, every placement strategy measured, Spot interruption, a tenant.
 	hack/kwok-test.sh
 
+.PHONY: bench
+bench: ## Run the benchmarks of test/bench (each prints its ratio to a baseline measured in the same run).
+	go test ./test/bench/ -run '^$$' -bench . -benchtime 2000x
+
 .PHONY: test-unit
 test-unit: ## Run the tests that need no API server.
 	go test ./internal/... ./cmd/... -count=1

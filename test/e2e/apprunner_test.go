@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -238,7 +239,31 @@ var _ = Describe("An App Runner service", func() {
 		logs := runClient(ns, "cold", 3*time.Minute, "--requests", "1", "--timeout", "90s",
 			"--host", apprunner.Host("idle", ns, domain), activatorURL("http"))
 		Expect(lastLine(logs)).To(MatchRegexp(`^requests=1 failures=0 `), logs)
-		GinkgoWriter.Printf("cold start (request at zero instances to its answer): %s\n", regexp.MustCompile(`max=(\S+)`).FindStringSubmatch(lastLine(logs))[1])
+		cold, err := time.ParseDuration(regexp.MustCompile(`max=(\S+)`).FindStringSubmatch(lastLine(logs))[1])
+		Expect(err).NotTo(HaveOccurred())
+
+		By("the baseline: the same pods as a plain Deployment scaled from 0 to 1")
+		d := &appsv1.Deployment{}
+		Expect(getJSON(d, "-n", ns, "deployment/idle")).To(Succeed())
+		plain := &appsv1.Deployment{}
+		plain.APIVersion, plain.Kind, plain.Name = "apps/v1", "Deployment", "plain"
+		plain.Spec = *d.Spec.DeepCopy()
+		plain.Spec.Replicas = new(int32)
+		for _, m := range []map[string]string{plain.Spec.Selector.MatchLabels, plain.Spec.Template.Labels} {
+			m[apprunner.ServiceLabel] = "plain"
+		}
+		manifest, err := json.Marshal(plain)
+		Expect(err).NotTo(HaveOccurred())
+		mustKubectl(string(manifest), "apply", "-n", ns, "-f", "-")
+		start = time.Now()
+		mustKubectl("", "scale", "-n", ns, "deployment/plain", "--replicas=1")
+		Eventually(func() (int32, error) {
+			_, ready, err := replicas(ns, "plain")
+			return ready, err
+		}).WithTimeout(2 * time.Minute).WithPolling(200 * time.Millisecond).Should(Equal(int32(1)))
+		baseline := time.Since(start)
+		GinkgoWriter.Printf("cold start from zero through the activator (request to answer): %s; baseline, a plain Deployment scaled 0 to 1 until Ready (polled every 200 ms): %s; ratio %.2f\n",
+			cold, baseline.Round(time.Millisecond), float64(cold)/float64(baseline))
 	})
 
 	It("answers 503 while paused and 200 again once resumed", func() {
