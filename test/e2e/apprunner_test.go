@@ -191,7 +191,7 @@ var _ = Describe("An App Runner service", func() {
 				"--resolve", fmt.Sprintf("%s:%d:127.0.0.1", host, port),
 				"-o", "/dev/null", "-w", "%{http_code} %{http_version}", fmt.Sprintf("https://%s:%d/", host, port)).CombinedOutput()
 			return string(out), err
-		}).WithTimeout(time.Minute).WithPolling(2 * time.Second).Should(Equal("200 2"), "HTTPS with the CA, over HTTP/2")
+		}).WithTimeout(time.Minute).WithPolling(2*time.Second).Should(Equal("200 2"), "HTTPS with the CA, over HTTP/2")
 
 		By("(c) 200 concurrent requests with maxConcurrency 10 and maxSize 5")
 		stop, sampled := make(chan struct{}), make(chan [2]int32, 1)
