@@ -237,6 +237,9 @@ up() {
   kubectl wait --for=condition=Established --timeout="${TIMEOUT}s" $crds >"$LOGS/crds.log" 2>&1 ||
     fail "the CRDs were not Established"
   info "$(wc -l <<<"$crds") CRDs established"
+  # The chart's namespace, where the manager keeps the App Runner CA (--apprunner-ca-secret).
+  kubectl create namespace kube-ecs-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null ||
+    fail "creating namespace kube-ecs-system"
 
   step "Building the manager (bin/manager)" "$LOGS/manager-build.log"
   make -C "$ROOT" --no-print-directory "$BIN/manager" >"$LOGS/manager-build.log" 2>&1 ||
