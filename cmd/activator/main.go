@@ -38,14 +38,17 @@ const shutdownTimeout = 25 * time.Second
 const defaultCASecret = "kube-ecs-system/kube-ecs-apprunner-ca"
 
 type options struct {
-	httpAddr     string
-	httpsAddr    string
-	healthAddr   string
-	domain       string
-	caSecret     types.NamespacedName
-	queueDepth   int64
-	queueTimeout time.Duration
-	version      bool
+	httpAddr  string
+	httpsAddr string
+	// internalHTTPAddr and internalHTTPSAddr serve private services too (see docs/activator.md).
+	internalHTTPAddr  string
+	internalHTTPSAddr string
+	healthAddr        string
+	domain            string
+	caSecret          types.NamespacedName
+	queueDepth        int64
+	queueTimeout      time.Duration
+	version           bool
 }
 
 func parseFlags(args []string) (options, *zap.Options, error) {
@@ -54,6 +57,8 @@ func parseFlags(args []string) (options, *zap.Options, error) {
 	fs := flag.NewFlagSet("activator", flag.ContinueOnError)
 	fs.StringVar(&o.httpAddr, "http-bind-address", ":8080", "Address the front door serves plain HTTP/1.1 and h2c on.")
 	fs.StringVar(&o.httpsAddr, "https-bind-address", ":8443", "Address the front door serves HTTPS on (\"0\" turns it off).")
+	fs.StringVar(&o.internalHTTPAddr, "internal-http-bind-address", ":8090", "Address of the internal front door (plain HTTP/1.1 and h2c), which serves private services (isPubliclyAccessible: false) too; expose it inside the cluster only (\"0\" turns it off).")
+	fs.StringVar(&o.internalHTTPSAddr, "internal-https-bind-address", ":8444", "Address of the internal front door over HTTPS, which serves private services too; expose it inside the cluster only (\"0\" turns it off).")
 	fs.StringVar(&o.healthAddr, "health-probe-bind-address", ":8081", "Address of /healthz and of the statistics the autoscaler polls ("+apprunner.StatsPath+").")
 	fs.StringVar(&o.domain, "domain", apprunner.DefaultDomain, "Domain of service hosts: <service>.<namespace>.<domain>.")
 	fs.StringVar(&caSecret, "ca-secret", defaultCASecret, "<namespace>/<name> of the Secret holding the CA that signs service certificates (the manager's).")
@@ -154,6 +159,15 @@ func run(ctx context.Context, o options) error {
 	if o.httpsAddr != "0" {
 		servers = append(servers, server{srv: activator.NewHTTPSServer(o.httpsAddr, handler, certs), tls: true})
 	}
+	// The internal listeners serve private services too: the chart exposes them through a
+	// ClusterIP Service only, so that clients outside the cluster cannot reach them.
+	internal := handler.Internal()
+	if o.internalHTTPAddr != "0" {
+		servers = append(servers, server{srv: activator.NewHTTPServer(o.internalHTTPAddr, internal)})
+	}
+	if o.internalHTTPSAddr != "0" {
+		servers = append(servers, server{srv: activator.NewHTTPSServer(o.internalHTTPSAddr, internal, certs), tls: true})
+	}
 	for _, s := range servers {
 		ln, err := net.Listen("tcp", s.srv.Addr)
 		if err != nil {
@@ -172,6 +186,7 @@ func run(ctx context.Context, o options) error {
 		}()
 	}
 	log.Info("Activator started", "version", version.Version, "domain", o.domain, "http", o.httpAddr, "https", o.httpsAddr,
+		"internalHTTP", o.internalHTTPAddr, "internalHTTPS", o.internalHTTPSAddr,
 		"health", o.healthAddr, "caSecret", o.caSecret, "queueDepth", o.queueDepth, "queueTimeout", o.queueTimeout)
 
 	var runErr error

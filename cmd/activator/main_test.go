@@ -14,7 +14,8 @@ func TestParseFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.caSecret != (types.NamespacedName{Namespace: "kube-ecs-system", Name: "kube-ecs-apprunner-ca"}) ||
-		o.queueDepth != 200 || o.queueTimeout != time.Minute || o.httpAddr != ":8080" || o.httpsAddr != ":8443" || o.healthAddr != ":8081" {
+		o.queueDepth != 200 || o.queueTimeout != time.Minute || o.httpAddr != ":8080" || o.httpsAddr != ":8443" || o.healthAddr != ":8081" ||
+		o.internalHTTPAddr != ":8090" || o.internalHTTPSAddr != ":8444" {
 		t.Errorf("defaults: %+v", o)
 	}
 	o, _, err = parseFlags([]string{"--ca-secret=ops/ca", "--queue-depth=5", "--queue-timeout=2s", "--domain=apps.example.com"})

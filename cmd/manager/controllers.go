@@ -83,13 +83,17 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 		return err
 	}
 	if err := (&apprunnerctrl.Reconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Scope:     o.scope,
-		Domain:    o.appRunner.domain,
-		Pools:     pools,
-		Clock:     clock.RealClock{},
-		Recorder:  recorder,
+		Client:            mgr.GetClient(),
+		APIReader:         mgr.GetAPIReader(),
+		Scope:             o.scope,
+		Domain:            o.appRunner.domain,
+		Pools:             pools,
+		Clock:             clock.RealClock{},
+		Recorder:          recorder,
+		Images:            apprunnerctrl.ImageResolver{InsecureRegistries: o.appRunner.insecureRegistries},
+		ImagePollInterval: o.appRunner.imagePoll,
+		// The activators run in their Service's namespace.
+		ActivatorNamespace: o.appRunner.activator.Namespace,
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}

@@ -13,12 +13,14 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/kube-ecs/kube-ecs/controllers/admission"
+	apprunnerctrl "github.com/kube-ecs/kube-ecs/controllers/apprunner"
 	"github.com/kube-ecs/kube-ecs/controllers/autoscaler"
 	"github.com/kube-ecs/kube-ecs/controllers/spot"
 	"github.com/kube-ecs/kube-ecs/controllers/task"
@@ -61,6 +63,10 @@ type appRunnerOptions struct {
 	scaling   apprunner.ScalingConfig
 	activator types.NamespacedName
 	statsPort int
+	// imagePoll is how often auto-deploy resolves image tags again.
+	imagePoll time.Duration
+	// insecureRegistries may be reached over plain HTTP.
+	insecureRegistries []string
 }
 
 func parseFlags(args []string) (options, *zap.Options, error) {
@@ -85,6 +91,8 @@ func parseFlags(args []string) (options, *zap.Options, error) {
 	fs.DurationVar(&o.appRunner.scaling.PanicWindow, "apprunner-panic-window", 0, "The autoscaler's panic window, for bursts (default: a tenth of the stable window, at most 6s).")
 	fs.DurationVar(&o.appRunner.scaling.ScaleToZeroGrace, "apprunner-scale-to-zero-grace", apprunner.DefaultScalingConfig().ScaleToZeroGrace, "How long past the stable window without requests a service with minSize 0 waits before it scales to zero.")
 	activator := fs.String("activator-service", defaultActivatorService, "<namespace>/<name> of the activators' Kubernetes Service, whose endpoints the autoscaler reads statistics from.")
+	fs.DurationVar(&o.appRunner.imagePoll, "apprunner-image-poll-interval", apprunnerctrl.DefaultImagePollInterval, "How often the image tags of App Runner services with autoDeploymentsEnabled are resolved again; a new digest deploys it.")
+	insecureRegistries := fs.String("apprunner-insecure-registries", "", "Comma-separated registry hosts (host or host:port) that auto-deploy may reach over plain HTTP, besides localhost and loopback addresses.")
 	fs.IntVar(&o.appRunner.statsPort, "activator-stats-port", autoscaler.DefaultStatsPort, "Port of the activators' statistics (their health port).")
 	fs.BoolVar(&o.skipCRDCheck, "skip-crd-check", false, "Start even when the API server does not serve the kube-ecs CRDs.")
 	fs.BoolVar(&o.showVersionOnly, "version", false, "Print the version and exit.")
@@ -118,6 +126,14 @@ func parseFlags(args []string) (options, *zap.Options, error) {
 	}
 	if errs := validation.IsDNS1123Subdomain(o.appRunner.domain); len(errs) > 0 {
 		return o, nil, fmt.Errorf("--apprunner-domain %q is not a DNS name: %s", o.appRunner.domain, strings.Join(errs, "; "))
+	}
+	if o.appRunner.imagePoll <= 0 {
+		return o, nil, fmt.Errorf("--apprunner-image-poll-interval must be positive, not %s", o.appRunner.imagePoll)
+	}
+	for h := range strings.SplitSeq(*insecureRegistries, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			o.appRunner.insecureRegistries = append(o.appRunner.insecureRegistries, h)
+		}
 	}
 	if o.spotWarning <= 0 {
 		return o, nil, fmt.Errorf("--spot-interruption-warning must be positive, not %s", o.spotWarning)
@@ -166,6 +182,8 @@ func run(o options) error {
 		// The manager exits when it loses the lease so that a replacement starts clean.
 		LeaderElectionReleaseOnCancel: true,
 		WebhookServer:                 webhook.NewServer(webhook.Options{Port: o.webhookPort, CertDir: o.webhookCertDir}),
+		// Only VPC connector ConfigMaps are cached.
+		Cache: cache.Options{ByObject: apprunnerctrl.CacheByObject()},
 	})
 	if err != nil {
 		return fmt.Errorf("creating the controller manager: %w", err)

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -19,6 +21,8 @@ func TestParseFlags(t *testing.T) {
 		{name: "app runner", args: []string{"--apprunner-domain=apps.example.com", "--apprunner-ca-secret=platform/ca"}},
 		{name: "bad CA secret", args: []string{"--apprunner-ca-secret=ca"}, wantErr: "--apprunner-ca-secret must be <namespace>/<name>"},
 		{name: "bad domain", args: []string{"--apprunner-domain=Apps_Example"}, wantErr: "--apprunner-domain"},
+		{name: "image poll", args: []string{"--apprunner-image-poll-interval=30s", "--apprunner-insecure-registries=registry.internal:5000,mirror"}},
+		{name: "bad image poll", args: []string{"--apprunner-image-poll-interval=0s"}, wantErr: "--apprunner-image-poll-interval must be positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,5 +51,22 @@ func TestAppRunnerFlags(t *testing.T) {
 	}
 	if o.appRunner.domain != "apps.example.com" || o.appRunner.caSecret.String() != "platform/kube-ecs-apprunner-ca" {
 		t.Errorf("set: domain %q, CA secret %s", o.appRunner.domain, o.appRunner.caSecret)
+	}
+}
+
+func TestAutoDeployFlags(t *testing.T) {
+	o, _, err := parseFlags(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.appRunner.imagePoll != time.Minute || o.appRunner.insecureRegistries != nil {
+		t.Errorf("defaults: image poll %s, insecure registries %q", o.appRunner.imagePoll, o.appRunner.insecureRegistries)
+	}
+	o, _, err = parseFlags([]string{"--apprunner-image-poll-interval=30s", "--apprunner-insecure-registries= registry.internal:5000, ,mirror"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.appRunner.imagePoll != 30*time.Second || !slices.Equal(o.appRunner.insecureRegistries, []string{"registry.internal:5000", "mirror"}) {
+		t.Errorf("set: image poll %s, insecure registries %q", o.appRunner.imagePoll, o.appRunner.insecureRegistries)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	apprunnerv1alpha1 "github.com/kube-ecs/kube-ecs/api/apprunner/v1alpha1"
@@ -62,6 +63,14 @@ type Reconciler struct {
 	Pools    capacity.Pools
 	Clock    clock.PassiveClock
 	Recorder events.EventRecorder
+	// Images resolves the image tags of services with auto-deploy (images.go).
+	Images ImageResolver
+	// ImagePollInterval is how often they are resolved again (default 1m).
+	ImagePollInterval time.Duration
+	images            imageCache
+	// ActivatorNamespace is where the activators run: the only pods the instances accept
+	// connections from (network.go). Empty: no ingress NetworkPolicy.
+	ActivatorNamespace string
 }
 
 // SetupWithManager registers the controller.
@@ -72,6 +81,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.Service{}).
 		Owns(&networkingv1.Ingress{}).
 		Owns(&corev1.ServiceAccount{}).
+		Owns(&networkingv1.NetworkPolicy{}).
+		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.servicesOfConnector)).
 		Named("apprunnerservice").
 		Complete(r)
 }
@@ -80,12 +91,17 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 type scope struct {
 	svc *apprunnerv1alpha1.AppRunnerService
 	obs apprunner.Observed
+	// egress is what reconcileNetworkPolicies found (nil: it did not run).
+	egress *apprunner.Egress
 }
 
 // Reconcile writes the service's children and computes its status.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, err error) {
 	svc := &apprunnerv1alpha1.AppRunnerService{}
 	if err := r.Get(ctx, req.NamespacedName, svc); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.images.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !svc.DeletionTimestamp.IsZero() {
@@ -97,6 +113,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	}}
 	defer func() {
 		apprunner.SetStatus(svc, s.obs)
+		if s.egress != nil {
+			apprunner.SetEgressCondition(svc, *s.egress)
+		}
 		if err != nil {
 			meta.SetStatusCondition(&svc.Status.Conditions, metav1.Condition{
 				Type: apprunnerv1alpha1.ReadyCondition, Status: metav1.ConditionFalse,
@@ -109,6 +128,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		switch {
 		case perr == nil:
 			r.emit(base, svc, s.obs.Problems)
+			r.emitImage(base, svc)
+			r.emitEgress(base, svc)
 		case apierrors.IsConflict(perr) && err == nil:
 			// The cache had not caught up with the last write: run again on the newer object.
 			result = ctrl.Result{RequeueAfter: time.Second}
@@ -128,7 +149,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if err := r.reconcileIngress(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{}, r.getImageDigest(ctx, s)
+	if err := r.reconcileNetworkPolicies(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: r.imageRequeue(svc)}, r.getImageDigest(ctx, s)
 }
 
 // apply writes a child with server-side apply under kube-ecs's field manager; obj then holds
@@ -159,6 +183,7 @@ func (r *Reconciler) reconcileDeployment(ctx context.Context, s *scope) error {
 	}
 	switch {
 	case apierrors.IsNotFound(err):
+		r.pinImage(ctx, s, dep, nil)
 		n := apprunner.InitialReplicas(svc)
 		dep.Spec.Replicas = &n
 		if err := r.apply(ctx, dep, ecsv1alpha1.FieldManager); err != nil {
@@ -183,6 +208,7 @@ func (r *Reconciler) reconcileDeployment(ctx context.Context, s *scope) error {
 			return err
 		}
 	}
+	r.pinImage(ctx, s, dep, cur)
 	if err := r.apply(ctx, dep, ecsv1alpha1.FieldManager); err != nil {
 		return err
 	}

@@ -26,6 +26,10 @@ type Handler struct {
 	// Domain of the service hosts, for the messages of unknown hosts.
 	Domain string
 	Log    logr.Logger
+	// ServePrivate: this handler serves private services (isPubliclyAccessible: false) too.
+	// Only the internal listeners, which no Service exposes outside the cluster, do; the
+	// others answer 404 for private services, as for hosts with no service.
+	ServePrivate bool
 
 	proxy *httputil.ReverseProxy
 }
@@ -62,9 +66,24 @@ func (a *attempt) release() {
 	}
 }
 
+// Internal is a handler of the same router and proxy that serves private services too.
+func (h *Handler) Internal() *Handler {
+	c := *h
+	c.ServePrivate = true
+	return &c
+}
+
+// Serves says whether this handler serves host (a routed host, public or served privately).
+func (h *Handler) Serves(host string) bool {
+	if h.ServePrivate {
+		return h.Router.Known(host)
+	}
+	return h.Router.KnownPublic(host)
+}
+
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	svc := h.Router.lookup(r.Host)
-	if svc == nil {
+	if svc == nil || (!h.ServePrivate && svc.isPrivate()) {
 		h.notFound(w, r)
 		return
 	}
@@ -171,6 +190,12 @@ func isDialError(err error) bool {
 // replayable: a request with no body, or one it can read again.
 func replayable(req *http.Request) bool {
 	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}
+
+func (s *service) isPrivate() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.private
 }
 
 func (s *service) isPaused() bool {

@@ -54,6 +54,7 @@ type service struct {
 
 	mu       sync.Mutex
 	paused   bool
+	private  bool
 	gone     bool
 	backends []*backend // the ready instances, in the route's order
 	// changed is closed, and replaced, whenever the route changes: the queue's broadcast.
@@ -96,6 +97,8 @@ func (r *Router) SetTable(t Table) {
 func (s *service) update(route Route) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Whether the service is private takes effect on the next lookup: no waiter cares.
+	s.private = route.Private
 	same := s.paused == route.Paused && len(s.backends) == len(route.Backends)
 	if same {
 		for i, b := range s.backends {
@@ -147,6 +150,12 @@ func (r *Router) lookup(host string) *service {
 // Known says whether host is a routed service host (TLS certificates are minted for these only).
 func (r *Router) Known(host string) bool { return r.lookup(host) != nil }
 
+// KnownPublic says whether host is a routed service host of a public service.
+func (r *Router) KnownPublic(host string) bool {
+	s := r.lookup(host)
+	return s != nil && !s.isPrivate()
+}
+
 // Lookup returns the route of host as the router holds it now.
 func (r *Router) Lookup(host string) (Route, bool) {
 	s := r.lookup(host)
@@ -155,7 +164,7 @@ func (r *Router) Lookup(host string) (Route, bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	route := Route{Service: s.key, Paused: s.paused}
+	route := Route{Service: s.key, Paused: s.paused, Private: s.private}
 	for _, b := range s.backends {
 		route.Backends = append(route.Backends, b.addr)
 	}

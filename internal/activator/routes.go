@@ -23,6 +23,9 @@ type Route struct {
 	Service types.NamespacedName
 	// Paused services answer 503 without queuing.
 	Paused bool
+	// Private services (isPubliclyAccessible: false) are served on the internal listeners
+	// only; the public ones answer 404 for them, as if they did not exist.
+	Private bool
 	// Backends are the ready instances as ip:port, sorted, without duplicates.
 	Backends []string
 }
@@ -60,7 +63,11 @@ func RouteFor(svc *apprunnerv1alpha1.AppRunnerService, endpointSlices []discover
 	if svc.Spec.SourceConfiguration.CodeRepository != nil {
 		return Route{}, false
 	}
-	r := Route{Service: types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}, Paused: svc.Spec.Paused}
+	r := Route{
+		Service: types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name},
+		Paused:  svc.Spec.Paused,
+		Private: !apprunner.IsPublic(svc),
+	}
 	for i := range endpointSlices {
 		r.Backends = append(r.Backends, readyBackends(&endpointSlices[i])...)
 	}

@@ -3,6 +3,7 @@ package activator
 import (
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -19,14 +20,20 @@ func NewHTTPServer(addr string, h http.Handler) *http.Server {
 }
 
 // NewHTTPSServer serves h over TLS with a certificate per service host from certs, HTTP/2
-// (ALPN h2) and HTTP/1.1. Serve it with ServeTLS(ln, "", "").
-func NewHTTPSServer(addr string, h http.Handler, certs *Certificates) *http.Server {
+// (ALPN h2) and HTTP/1.1. Serve it with ServeTLS(ln, "", ""). A handshake for a host h does
+// not serve (a private service on a public listener) fails, as for a host with no service.
+func NewHTTPSServer(addr string, h *Handler, certs *Certificates) *http.Server {
 	var p http.Protocols
 	p.SetHTTP1(true)
 	p.SetHTTP2(true)
 	return &http.Server{
 		Addr: addr, Handler: h, Protocols: &p, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
-		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate},
+		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			if host := normalizeHost(hello.ServerName); host != "" && !h.Serves(host) {
+				return nil, fmt.Errorf("%q is not a service host", host)
+			}
+			return certs.GetCertificate(hello)
+		}},
 	}
 }
 

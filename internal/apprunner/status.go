@@ -32,6 +32,8 @@ type Observed struct {
 	ImageDigest string
 	// Problems are what of the spec could not be carried out (MakeDeployment's).
 	Problems []string
+	// Image is what auto-deploy found of the image: the digest the Deployment is pinned to.
+	Image ImageResolution
 }
 
 // ServiceID is the service's serviceId: its UID without dashes (32 hex characters), stable
@@ -43,14 +45,16 @@ func ServiceID(svc *apprunnerv1alpha1.AppRunnerService) string {
 // NextOperation is the operation the service's current spec starts ("" for none):
 // CREATE_SERVICE before any operation, PAUSE_SERVICE or RESUME_SERVICE when paused differs
 // from what the Deployment was written for, UPDATE_SERVICE for any other spec change (a
-// generation not yet observed), START_DEPLOYMENT for a new StartDeploymentAnnotation. None
-// when the current operation was started for this very generation and token.
-func NextOperation(svc *apprunnerv1alpha1.AppRunnerService, previous *appsv1.Deployment) apprunnerv1alpha1.OperationType {
+// generation not yet observed), START_DEPLOYMENT for a new StartDeploymentAnnotation or a
+// new image digest that auto-deploy pinned (App Runner reports automatic deployments as
+// START_DEPLOYMENT). None when the current operation was started for this very generation,
+// token and digest.
+func NextOperation(svc *apprunnerv1alpha1.AppRunnerService, previous *appsv1.Deployment, digest string) apprunnerv1alpha1.OperationType {
 	cur := svc.Status.CurrentOperation
 	switch {
 	case cur == nil:
 		return apprunnerv1alpha1.OperationCreateService
-	case cur.ID == OperationID(svc, cur.Type):
+	case cur.ID == OperationID(svc, cur.Type, digest):
 		return ""
 	case previous != nil && previous.Annotations[PausedAnnotation] != "" &&
 		previous.Annotations[PausedAnnotation] != strconv.FormatBool(svc.Spec.Paused):
@@ -62,17 +66,24 @@ func NextOperation(svc *apprunnerv1alpha1.AppRunnerService, previous *appsv1.Dep
 		return apprunnerv1alpha1.OperationUpdateService
 	case previous != nil && previous.Spec.Template.Annotations[RestartedAtAnnotation] != StartDeploymentToken(svc):
 		return apprunnerv1alpha1.OperationStartDeployment
+	case previous != nil && previous.Spec.Template.Annotations[ImageDigestAnnotation] != digest:
+		return apprunnerv1alpha1.OperationStartDeployment
 	}
 	return ""
 }
 
-// OperationID is the id of the operation of type typ that the service's current spec and
-// start-deployment token start: a version 5 UUID of the service's UID, the type, the
-// generation and the token. It is the same for the same change, so a reconcile that runs
-// again on a stale cache finds the operation already current instead of starting another.
-func OperationID(svc *apprunnerv1alpha1.AppRunnerService, typ apprunnerv1alpha1.OperationType) string {
+// OperationID is the id of the operation of type typ that the service's current spec,
+// start-deployment token and pinned image digest ("" for none) start: a version 5 UUID of
+// the service's UID, the type, the generation, the token and the digest. It is the same for
+// the same change, so a reconcile that runs again on a stale cache finds the operation
+// already current instead of starting another.
+func OperationID(svc *apprunnerv1alpha1.AppRunnerService, typ apprunnerv1alpha1.OperationType, digest string) string {
 	h := sha1.New() //nolint:gosec // see the import
 	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%s", svc.UID, typ, svc.Generation, StartDeploymentToken(svc))
+	if digest != "" {
+		// Only then: the ids of services without a pinned digest stay what they were.
+		fmt.Fprintf(h, "\x00%s", digest)
+	}
 	var u [16]byte
 	copy(u[:], h.Sum(nil))
 	u[6] = (u[6] & 0x0f) | 0x50 // version 5
@@ -148,8 +159,8 @@ func SetStatus(svc *apprunnerv1alpha1.AppRunnerService, o Observed) {
 	}
 	code := IsCodeRepository(svc)
 
-	if typ := NextOperation(svc, o.Previous); typ != "" {
-		if id := OperationID(svc, typ); st.CurrentOperation == nil || st.CurrentOperation.ID != id {
+	if typ := NextOperation(svc, o.Previous, o.Image.Digest); typ != "" {
+		if id := OperationID(svc, typ, o.Image.Digest); st.CurrentOperation == nil || st.CurrentOperation.ID != id {
 			now := o.Now
 			st.CurrentOperation = &apprunnerv1alpha1.Operation{
 				ID: id, Type: typ, Status: apprunnerv1alpha1.OperationInProgress, StartedAt: &now,
@@ -180,7 +191,10 @@ func SetStatus(svc *apprunnerv1alpha1.AppRunnerService, o Observed) {
 		st.ActiveInstances, st.ProvisionedInstances = d.Status.ReadyReplicas, d.Status.Replicas
 		scaledToZero = d.Spec.Replicas != nil && *d.Spec.Replicas == 0 && d.Status.Replicas == 0
 	}
-	if o.ImageDigest != "" {
+	switch {
+	case o.Image.Digest != "":
+		st.ImageDigest = o.Image.Digest // every instance runs the pinned version
+	case o.ImageDigest != "":
 		st.ImageDigest = o.ImageDigest
 	}
 
@@ -200,6 +214,7 @@ func SetStatus(svc *apprunnerv1alpha1.AppRunnerService, o Observed) {
 		st.Status = apprunnerv1alpha1.StatusRunning
 	}
 	setConditions(svc, o, scaledToZero)
+	setImageCondition(svc, o.Image)
 }
 
 func setConditions(svc *apprunnerv1alpha1.AppRunnerService, o Observed, scaledToZero bool) {

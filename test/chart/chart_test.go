@@ -220,6 +220,7 @@ func TestDefaultObjects(t *testing.T) {
 		"RoleBinding/kube-ecs-manager",
 		"Secret/kube-ecs-webhook-cert",
 		"Service/kube-ecs-activator",
+		"Service/kube-ecs-activator-internal",
 		"Service/kube-ecs-manager-metrics",
 		"Service/kube-ecs-webhook",
 		"ServiceAccount/kube-ecs-activator",
@@ -351,15 +352,17 @@ func TestManagerArgs(t *testing.T) {
 		{"defaults", nil, []string{"--region=us-east-1", "--account-id=000000000000", "--stopped-task-retention=1h",
 			"--agent-namespace=" + namespace, "--require-agent=true", "--capacity-pools=/etc/kube-ecs/config/capacity-pools.json",
 			"--spot-interruption-warning=2m", "--apprunner-domain=apps.kube-ecs.local", "--apprunner-ca-secret=" + namespace + "/kube-ecs-apprunner-ca",
-			"--apprunner-stable-window=60s", "--apprunner-scale-to-zero-grace=30s", "--activator-service=" + namespace + "/kube-ecs-activator",
-			"--zap-log-level=info", "--webhook-cert-dir=/etc/kube-ecs/webhook"}},
+			"--apprunner-stable-window=60s", "--apprunner-scale-to-zero-grace=30s", "--apprunner-image-poll-interval=1m",
+			"--activator-service=" + namespace + "/kube-ecs-activator", "--zap-log-level=info", "--webhook-cert-dir=/etc/kube-ecs/webhook"}},
 		{"from values", []string{"--set", "region=eu-west-1", "--set-string", "accountId=123456789012", "--set", "stoppedTaskRetention=30m", "--set", "logLevel=debug",
 			"--set", "agent.enabled=false", "--set", "webhook.enabled=false", "--set", "fargateSpot.interruptionWarning=30s",
-			"--set", "activator.domain=apps.example.com", "--set", "autoscaling.stableWindow=10s", "--set", "autoscaling.scaleToZeroGrace=5s"},
+			"--set", "activator.domain=apps.example.com", "--set", "autoscaling.stableWindow=10s", "--set", "autoscaling.scaleToZeroGrace=5s",
+			"--set", "imagePollInterval=30s"},
 			[]string{"--region=eu-west-1", "--account-id=123456789012", "--stopped-task-retention=30m",
 				"--agent-namespace=" + namespace, "--require-agent=false", "--capacity-pools=/etc/kube-ecs/config/capacity-pools.json",
 				"--spot-interruption-warning=30s", "--apprunner-domain=apps.example.com", "--apprunner-ca-secret=" + namespace + "/kube-ecs-apprunner-ca",
-				"--apprunner-stable-window=10s", "--apprunner-scale-to-zero-grace=5s", "--activator-service=" + namespace + "/kube-ecs-activator",
+				"--apprunner-stable-window=10s", "--apprunner-scale-to-zero-grace=5s", "--apprunner-image-poll-interval=30s",
+				"--activator-service=" + namespace + "/kube-ecs-activator",
 				"--zap-log-level=debug"}},
 	}
 	for _, tt := range tests {
@@ -602,6 +605,8 @@ func TestActivator(t *testing.T) {
 		"--ca-secret=" + namespace + "/kube-ecs-apprunner-ca",
 		"--http-bind-address=:8080",
 		"--https-bind-address=:8443",
+		"--internal-http-bind-address=:8090",
+		"--internal-https-bind-address=:8444",
 		"--health-probe-bind-address=:8081",
 		"--queue-depth=50",
 		"--queue-timeout=2m",
@@ -613,7 +618,7 @@ func TestActivator(t *testing.T) {
 	for _, p := range c.Ports {
 		ports[p.Name] = p.ContainerPort
 	}
-	if diff := cmp.Diff(map[string]int32{"http": 8080, "https": 8443, "health": 8081}, ports); diff != "" {
+	if diff := cmp.Diff(map[string]int32{"http": 8080, "https": 8443, "internal-http": 8090, "internal-https": 8444, "health": 8081}, ports); diff != "" {
 		t.Errorf("activator container ports (-want +got):\n%s", diff)
 	}
 	for _, probe := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe} {
@@ -637,10 +642,33 @@ func TestActivator(t *testing.T) {
 	if diff := cmp.Diff(d.Spec.Selector.MatchLabels, svc.Spec.Selector); diff != "" {
 		t.Errorf("the activator Service does not select the activator's pods (-deployment +service):\n%s", diff)
 	}
-	var lb corev1.Service
-	render(t, "--set", "activator.service.type=LoadBalancer").get(t, "Service", "kube-ecs-activator", &lb)
+	// Private services are served on the internal ports only, which a ClusterIP Service
+	// alone exposes, whatever the type of the public one.
+	lbRender := render(t, "--set", "activator.service.type=LoadBalancer")
+	var lb, internal corev1.Service
+	lbRender.get(t, "Service", "kube-ecs-activator", &lb)
 	if lb.Spec.Type != corev1.ServiceTypeLoadBalancer {
 		t.Errorf("activator.service.type=LoadBalancer rendered %s", lb.Spec.Type)
+	}
+	lbRender.get(t, "Service", "kube-ecs-activator-internal", &internal)
+	got = map[string]string{}
+	for _, p := range internal.Spec.Ports {
+		got[p.Name] = fmt.Sprintf("%d->%s", p.Port, p.TargetPort.String())
+	}
+	if diff := cmp.Diff(map[string]string{"http": "80->internal-http", "https": "443->internal-https"}, got); diff != "" {
+		t.Errorf("internal activator Service ports (-want +got):\n%s", diff)
+	}
+	if internal.Spec.Type != corev1.ServiceTypeClusterIP {
+		t.Errorf("internal activator Service type %s, want ClusterIP", internal.Spec.Type)
+	}
+	if diff := cmp.Diff(d.Spec.Selector.MatchLabels, internal.Spec.Selector); diff != "" {
+		t.Errorf("the internal activator Service does not select the activator's pods (-deployment +service):\n%s", diff)
+	}
+	// The instances' ingress NetworkPolicy admits the activator's pods by these labels.
+	for k, v := range map[string]string{"app.kubernetes.io/component": "activator", "app.kubernetes.io/part-of": "kube-ecs"} {
+		if d.Spec.Template.Labels[k] != v {
+			t.Errorf("activator pod label %s=%q, want %q (the instances' ingress NetworkPolicy selects it)", k, d.Spec.Template.Labels[k], v)
+		}
 	}
 }
 

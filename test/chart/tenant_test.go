@@ -2,10 +2,12 @@ package chart_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -51,6 +53,21 @@ func TestTenantRole(t *testing.T) {
 	if err := env.Client.Create(ctx, binding); err != nil {
 		t.Fatal(err)
 	}
+	// The API server's authorizer sees the role and the binding through its informers, a
+	// moment after they are created.
+	testenv.Eventually(t, 30*time.Second, func() error {
+		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+			User:               "alice",
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Group: "ecs.kube-ecs.io", Resource: "tasks", Verb: "create"},
+		}}
+		if err := env.Client.Create(ctx, sar); err != nil {
+			return err
+		}
+		if !sar.Status.Allowed {
+			return fmt.Errorf("the binding does not apply yet: %s", sar.Status.Reason)
+		}
+		return nil
+	})
 	tests := []struct {
 		namespace, group, resource, subresource, verb string
 		allowed                                       bool

@@ -182,7 +182,9 @@ type SourceConfiguration struct {
 	// +optional
 	ImageRepository *ImageRepository `json:"imageRepository,omitempty"`
 	// autoDeploymentsEnabled deploys each new image version (default true, except for
-	// ECR_PUBLIC images).
+	// ECR_PUBLIC images): the controller resolves the image tag to a digest (anonymously)
+	// every --apprunner-image-poll-interval, pins the instances to it and deploys a new
+	// digest as START_DEPLOYMENT. An image given by digest is run as written.
 	// +optional
 	AutoDeploymentsEnabled *bool `json:"autoDeploymentsEnabled,omitempty"`
 	// authenticationConfiguration for the source.
@@ -430,7 +432,8 @@ type AppRunnerServiceStatus struct {
 	// updatedAt is when the service last changed.
 	// +optional
 	UpdatedAt *metav1.Time `json:"updatedAt,omitempty"`
-	// conditions: Ready, DeploymentAvailable, EndpointReady.
+	// conditions: Ready, DeploymentAvailable, EndpointReady, and ImageResolved with
+	// auto-deploy.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -9,6 +9,14 @@ const (
 	DeploymentAvailableCondition = "DeploymentAvailable"
 	// EndpointReadyCondition is true once the URL routes to the service.
 	EndpointReadyCondition = "EndpointReady"
+	// ImageResolvedCondition is true when the image tag of a service with auto-deploy
+	// (autoDeploymentsEnabled) resolved to a digest in its registry. Present only with
+	// auto-deploy on and an image given by tag.
+	ImageResolvedCondition = "ImageResolved"
+	// EgressReadyCondition is true when the instances' egress is what egressType VPC asks
+	// for: the VPC connector's ConfigMap was found and its NetworkPolicy written. Present only
+	// with egressType VPC.
+	EgressReadyCondition = "EgressReady"
 )
 
 // Condition reasons of an AppRunnerService.
@@ -36,6 +44,17 @@ const (
 	DeploymentFailedReason = "DeploymentFailed"
 	// NotOwnedReason: an object of a child's name exists and the service does not control it.
 	NotOwnedReason = "NotOwned"
+	// VpcConnectorNotFoundReason: egressType VPC names a VPC connector with no ConfigMap;
+	// the instances may reach DNS only until it is created.
+	VpcConnectorNotFoundReason = "VpcConnectorNotFound"
+	// VpcConnectorInvalidReason: the VPC connector's ARN or ConfigMap cannot be read; the
+	// instances may reach DNS only until it is fixed.
+	VpcConnectorInvalidReason = "VpcConnectorInvalid"
+	// ImageDigestResolvedReason: the image tag resolved to a digest, which the instances run.
+	ImageDigestResolvedReason = "ImageDigestResolved"
+	// ImageDigestUnresolvedReason: the image tag could not be resolved to a digest (registry
+	// unreachable, no such tag); the service keeps running what it ran.
+	ImageDigestUnresolvedReason = "ImageDigestUnresolved"
 	// ReconcileErrorReason: the controller failed to carry out the spec; the message says why.
 	ReconcileErrorReason = "ReconcileError"
 )
