@@ -96,7 +96,7 @@ func TestScalesUpOnLoad(t *testing.T) {
 
 	waitReplicas(t, d, 4)
 	testenv.Eventually(t, timeout, func() error {
-		notes := recorded.of(svc, autoscaler.ReasonScaled)
+		notes := recorded.Of(svc, autoscaler.ReasonScaled)
 		if !slices.ContainsFunc(notes, func(n string) bool { return strings.HasPrefix(n, "scaled from 1 to 4 instances (concurrency ") }) {
 			return fmt.Errorf("no event scaled from 1 to 4 among %q", notes)
 		}
@@ -114,13 +114,13 @@ func TestScalesUpOnLoad(t *testing.T) {
 
 	// A steady load keeps the instances: no more events after the windows settle.
 	time.Sleep(2 * config.StableWindow)
-	before := len(recorded.of(svc, autoscaler.ReasonScaled))
+	before := len(recorded.Of(svc, autoscaler.ReasonScaled))
 	time.Sleep(config.StableWindow)
 	if n, _ := replicas(d); n != 4 {
 		t.Errorf("replicas under a steady load = %d, want 4", n)
 	}
-	if after := len(recorded.of(svc, autoscaler.ReasonScaled)); after != before {
-		t.Errorf("%d Scaled events under a steady load: %q", after-before, recorded.of(svc, autoscaler.ReasonScaled))
+	if after := len(recorded.Of(svc, autoscaler.ReasonScaled)); after != before {
+		t.Errorf("%d Scaled events under a steady load: %q", after-before, recorded.Of(svc, autoscaler.ReasonScaled))
 	}
 }
 
@@ -182,7 +182,7 @@ func TestMissingDeploymentIsSkipped(t *testing.T) {
 
 	// The service next to it scales: the missing Deployment does not stop the loop.
 	waitReplicas(t, d, 2)
-	if notes := recorded.of(missing, autoscaler.ReasonScaled); len(notes) != 0 {
+	if notes := recorded.Of(missing, autoscaler.ReasonScaled); len(notes) != 0 {
 		t.Errorf("events for a service without a deployment: %q", notes)
 	}
 	// Once the Deployment exists it scales.

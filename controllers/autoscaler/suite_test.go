@@ -17,9 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -38,7 +36,7 @@ var (
 	// stats plays every activator pod: the suite's EndpointSlice points at it.
 	stats = &fakeActivator{inFlight: map[types.NamespacedName]int64{}}
 	// recorded keeps the events the autoscaler records, as well as sending them.
-	recorded = &recorder{}
+	recorded = &testenv.Recorder{}
 	// config are the suite's short windows.
 	config = apprunner.ScalingConfig{StableWindow: 2 * time.Second, PanicWindow: time.Second, ScaleToZeroGrace: time.Second}
 )
@@ -74,7 +72,7 @@ func TestMain(m *testing.M) {
 		if err := createActivatorEndpoints(ctx, env.Client, activatorSvc, port); err != nil {
 			return err
 		}
-		recorded.next = mgr.GetEventRecorder("kube-ecs")
+		recorded.Next = mgr.GetEventRecorder("kube-ecs")
 		return (&autoscaler.Autoscaler{
 			Client: mgr.GetClient(), Recorder: recorded, Clock: clock.RealClock{},
 			Config: config, Interval: 100 * time.Millisecond,
@@ -133,38 +131,4 @@ func (f *fakeActivator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(s)
-}
-
-// recordedEvent is an event: the object it regards, its reason and note.
-type recordedEvent struct {
-	key          types.NamespacedName
-	reason, note string
-}
-
-type recorder struct {
-	next   events.EventRecorder
-	mu     sync.Mutex
-	events []recordedEvent
-}
-
-func (r *recorder) Eventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any) {
-	if o, ok := regarding.(client.Object); ok {
-		r.mu.Lock()
-		r.events = append(r.events, recordedEvent{client.ObjectKeyFromObject(o), reason, fmt.Sprintf(note, args...)})
-		r.mu.Unlock()
-	}
-	r.next.Eventf(regarding, related, eventtype, reason, action, note, args...)
-}
-
-// of returns the notes of the events recorded for o with reason.
-func (r *recorder) of(o client.Object, reason string) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var notes []string
-	for _, e := range r.events {
-		if e.key == client.ObjectKeyFromObject(o) && e.reason == reason {
-			notes = append(notes, e.note)
-		}
-	}
-	return notes
 }

@@ -254,7 +254,7 @@ func TestDeletionWaitsAsDeleteClusterDoes(t *testing.T) {
 	t.Run("the event is recorded once per message", func(t *testing.T) {
 		setTaskStatus(t, job, ecsv1alpha1.TaskPending, "") // reconciles with the same blocker
 		waitCluster(t, c, hasCounts(counts{instances: 1, pending: 1, services: 1}))
-		if notes := recorded.of(c, ecsv1alpha1.ClusterContainsServicesReason); len(notes) != 1 {
+		if notes := recorded.Of(c, ecsv1alpha1.ClusterContainsServicesReason); len(notes) != 1 {
 			t.Errorf("events %q, want one", notes)
 		}
 	})
@@ -263,7 +263,7 @@ func TestDeletionWaitsAsDeleteClusterDoes(t *testing.T) {
 	waitCluster(t, c, deleting(ecsv1alpha1.ClusterContainsTasksReason, "task job"))
 	setTaskStatus(t, job, ecsv1alpha1.TaskStopped, "")
 	waitCluster(t, c, deleting(ecsv1alpha1.ClusterContainsContainerInstancesReason, "container instance i-1"))
-	if notes := recorded.of(c, ecsv1alpha1.ClusterContainsTasksReason); len(notes) != 1 || !strings.Contains(notes[0], "The Cluster cannot be deleted while Tasks are active.") {
+	if notes := recorded.Of(c, ecsv1alpha1.ClusterContainsTasksReason); len(notes) != 1 || !strings.Contains(notes[0], "The Cluster cannot be deleted while Tasks are active.") {
 		t.Errorf("tasks events %q, want one in ECS's words", notes)
 	}
 
