@@ -96,9 +96,19 @@ test-fuzz: ## Fuzz the cluster query language parser for a bounded time (FUZZTIM
 test-kwok: ## The ECS scheduler at scale and Fargate mode: its own kwok cluster (30 EC2 + 4 Fargate simulated nodes), the manager as a process, every placement strategy measured, Spot interruption, a tenant.
 	hack/kwok-test.sh
 
+KWOKBENCH_FULL := -nodes 100 -service-sizes 100,500 -tasks 1000 -placement-tasks 1000 -runs 3
+KWOKBENCH_QUICK := -nodes 10 -service-sizes 20 -tasks 50 -placement-tasks 50 -runs 1 -timeout 3m -out $(ROOT)/.local/bench-quick
+
 .PHONY: bench
-bench: ## Run the benchmarks of test/bench (each prints its ratio to a baseline measured in the same run).
+bench: ## Run the benchmarks of test/bench against their baselines (kwok: 100 nodes, services of 100 and 500, 1000 tasks, 3 runs; writes bench/results.*), then the activator's latency.
+	go build -o $(BIN)/kwokbench ./test/bench/cmd/kwokbench
+	$(BIN)/kwokbench $(KWOKBENCH_FULL)
 	go test ./test/bench/ -run '^$$' -bench . -benchtime 2000x
+
+.PHONY: bench-quick
+bench-quick: ## Run the kwok benchmark small (10 nodes, 1 run; results in .local/bench-quick) to keep it working, without judging speed.
+	go build -o $(BIN)/kwokbench ./test/bench/cmd/kwokbench
+	$(BIN)/kwokbench $(KWOKBENCH_QUICK)
 
 .PHONY: test-unit
 test-unit: ## Run the tests that need no API server.

@@ -249,7 +249,7 @@ func TestTenantRunsFargateTasks(t *testing.T) {
 	if _, err := kubectl("-n", ns, "create", "rolebinding", "team", "--clusterrole="+role, "--user=alice"); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", env.kubeconfig)
+	cfg, err := clientcmd.BuildConfigFromFlags("", env.Kubeconfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +317,7 @@ func TestTenantRunsFargateTasks(t *testing.T) {
 // for release kube-ecs) and returns its name.
 func tenantRole(t *testing.T) string {
 	t.Helper()
-	out, err := exec.Command(filepath.Join(env.bin, "helm"), "template", "kube-ecs", filepath.Join(root, "charts", "kube-ecs"),
+	out, err := exec.Command(filepath.Join(env.Bin, "helm"), "template", "kube-ecs", filepath.Join(root, "charts", "kube-ecs"),
 		"--show-only", "templates/tenant-role.yaml").Output()
 	if err != nil {
 		t.Fatalf("helm template: %v", err)

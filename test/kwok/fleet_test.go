@@ -5,15 +5,14 @@ package kwok
 import (
 	"context"
 	"fmt"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
 	"github.com/kube-ecs/kube-ecs/internal/capacity"
+	"github.com/kube-ecs/kube-ecs/internal/kwokharness"
 )
 
 // The simulated fleet: three zones of ten nodes, the instance types alternating.
@@ -176,36 +175,14 @@ func nodeObject(n simNode, index int) *corev1.Node {
 }
 
 // createFleet creates the nodes and waits until kwok reports them Ready.
-func createFleet(ctx context.Context) error {
+func createFleet(ctx context.Context, h *kwokharness.Harness) error {
 	fleet = makeFleet()
+	var nodes []*corev1.Node
 	for i, n := range fleet {
-		if err := k8s.Create(ctx, nodeObject(n, i)); err != nil {
-			return fmt.Errorf("creating node %s: %w", n.name, err)
-		}
+		nodes = append(nodes, nodeObject(n, i))
 	}
 	for i, n := range fargateFleet {
-		if err := k8s.Create(ctx, fargateNodeObject(n, i)); err != nil {
-			return fmt.Errorf("creating node %s: %w", n.name, err)
-		}
+		nodes = append(nodes, fargateNodeObject(n, i))
 	}
-	var ready int
-	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, setupTimeout, true, func(ctx context.Context) (bool, error) {
-		nodes := &corev1.NodeList{}
-		if err := k8s.List(ctx, nodes); err != nil {
-			return false, nil
-		}
-		ready = 0
-		for _, node := range nodes.Items {
-			for _, c := range node.Status.Conditions {
-				if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
-					ready++
-				}
-			}
-		}
-		return ready == len(fleet)+len(fargateFleet), nil
-	})
-	if err != nil {
-		return fmt.Errorf("waiting for the simulated nodes: %d of %d Ready: %w", ready, len(fleet)+len(fargateFleet), err)
-	}
-	return nil
+	return h.CreateNodes(ctx, nodes)
 }

@@ -1,0 +1,150 @@
+// Command kwokbench measures kube-ecs against the Kubernetes baseline on a kwok cluster: the
+// same control plane, the same simulated nodes and the same pod shape, side by side in one
+// run, reported as ratios (issue 9, figures 1-3):
+//
+//  1. Service launch: an ECS Service of desiredCount N to N tasks RUNNING, against a
+//     Deployment of N replicas to N pods Running.
+//  2. Standalone task throughput: M Tasks created as fast as the client allows to all
+//     RUNNING, against M bare Pods to all Running.
+//  3. Placement: the ECS scheduler binding M waiting EC2 tasks (binpack memory) once capacity
+//     opens, against kube-scheduler binding the same bare pods; and the nodes each used.
+//
+// Each figure is the median of -runs runs, with min and max. It prints a table and writes
+// results.json and results.svg under -out. make bench runs it in full, make bench-quick small.
+//
+//	go run ./test/bench/cmd/kwokbench -nodes 100 -service-sizes 100,500 -tasks 1000 -runs 3
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/kube-ecs/kube-ecs/internal/kwokharness"
+	"github.com/kube-ecs/kube-ecs/internal/scheme"
+)
+
+type options struct {
+	nodes          int
+	serviceSizes   []int
+	tasks          int
+	placementTasks int
+	runs           int
+	out            string
+	work           string
+	timeout        time.Duration
+}
+
+func main() {
+	ctrllog.SetLogger(logr.Discard())
+	o, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kwokbench: %v\n", err)
+		os.Exit(2)
+	}
+	os.Exit(run(o))
+}
+
+func parseFlags(args []string) (options, error) {
+	root := kwokharness.RepoRoot()
+	var o options
+	fs := flag.NewFlagSet("kwokbench", flag.ContinueOnError)
+	fs.IntVar(&o.nodes, "nodes", 100, "Simulated EC2 nodes, in 3 zones.")
+	sizes := fs.String("service-sizes", "100,500", "Comma-separated desiredCounts of the service launch figure (N).")
+	fs.IntVar(&o.tasks, "tasks", 1000, "Standalone tasks (and bare pods) of the throughput figure (M).")
+	fs.IntVar(&o.placementTasks, "placement-tasks", 1000, "Tasks (and bare pods) the schedulers bind in the placement figure.")
+	fs.IntVar(&o.runs, "runs", 3, "Runs of every figure; each reports the median, min and max.")
+	fs.StringVar(&o.out, "out", filepath.Join(root, "bench"), "Folder of results.json and results.svg.")
+	fs.StringVar(&o.work, "work", filepath.Join(root, ".local", "bench"), "Folder of the cluster's state and logs (manager.log, logs/).")
+	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "Longest wait of one measurement.")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return o, fmt.Errorf("-service-sizes: %q is not a positive number", s)
+		}
+		o.serviceSizes = append(o.serviceSizes, n)
+	}
+	if o.nodes < 3 || o.tasks < 1 || o.placementTasks < 1 || o.runs < 1 {
+		return o, fmt.Errorf("-nodes must be at least 3, -tasks, -placement-tasks and -runs at least 1")
+	}
+	return o, nil
+}
+
+func run(o options) int {
+	start := time.Now()
+	h := kwokharness.New(kwokharness.Options{
+		Work: o.work, ClusterName: "kube-ecs-bench", Prefix: "kwokbench", FieldManager: "kube-ecs-bench",
+		// As fast as the client allows: no client-side limit, the API server's fairness only.
+		QPS: -1,
+	})
+	h.StopOnSignals()
+	defer h.Teardown()
+	b, err := setup(h, o)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kwokbench: setup FAILED: %v\n", err)
+		h.ShowLogTails()
+		return 1
+	}
+	h.Printf("environment ready in %s (logs: %s, manager log: %s)", kwokharness.Since(start), h.Logs, h.ManagerLog)
+
+	res, err := b.measure(context.Background())
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kwokbench: FAILED: %v\n", err)
+		h.ShowLogTails()
+		return 1
+	}
+	res.Duration = kwokharness.Since(start).String()
+	fmt.Println()
+	fmt.Print(res.table())
+	if err := res.write(o.out); err != nil {
+		fmt.Fprintf(os.Stderr, "kwokbench: writing the results: %v\n", err)
+		return 1
+	}
+	h.Printf("results in %s and %s; ran %s", filepath.Join(o.out, "results.json"), filepath.Join(o.out, "results.svg"), res.Duration)
+	return 0
+}
+
+func setup(h *kwokharness.Harness, o options) (*bench, error) {
+	if err := h.BuildTools(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := h.CreateCluster(ctx); err != nil {
+		return nil, err
+	}
+	w, err := client.NewWithWatch(h.Config, client.Options{Scheme: scheme.New()})
+	if err != nil {
+		return nil, err
+	}
+	b := &bench{h: h, c: w, o: o, nodes: makeNodes(o.nodes)}
+
+	step := time.Now()
+	if err := h.CreateNodes(ctx, b.nodes); err != nil {
+		return nil, err
+	}
+	h.Printf("%d simulated nodes Ready in %s", len(b.nodes), kwokharness.Since(step))
+	step = time.Now()
+	if err := h.InstallAPI(ctx); err != nil {
+		return nil, err
+	}
+	h.Printf("CRDs and admission policies installed in %s", kwokharness.Since(step))
+	step = time.Now()
+	if err := h.StartManager(ctx); err != nil {
+		return nil, err
+	}
+	h.Printf("manager (pid %d) healthy in %s", h.ManagerProcessID(), kwokharness.Since(step))
+	return b, nil
+}
