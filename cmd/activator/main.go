@@ -34,6 +34,12 @@ import (
 // shutdownTimeout bounds the wait for requests in flight on SIGTERM.
 const shutdownTimeout = 25 * time.Second
 
+// Values of --cert-source.
+const (
+	certSourceCA          = "ca"
+	certSourceCertManager = "cert-manager"
+)
+
 // defaultCASecret is where the manager keeps the CA when installed by the chart as kube-ecs.
 const defaultCASecret = "kube-ecs-system/kube-ecs-apprunner-ca"
 
@@ -46,9 +52,13 @@ type options struct {
 	healthAddr        string
 	domain            string
 	caSecret          types.NamespacedName
-	queueDepth        int64
-	queueTimeout      time.Duration
-	version           bool
+	// certSource is where service certificates come from: certSourceCA or certSourceCertManager.
+	certSource string
+	// certNamespace holds the cert-manager Secrets (default: the namespace of caSecret).
+	certNamespace string
+	queueDepth    int64
+	queueTimeout  time.Duration
+	version       bool
 }
 
 func parseFlags(args []string) (options, *zap.Options, error) {
@@ -62,6 +72,8 @@ func parseFlags(args []string) (options, *zap.Options, error) {
 	fs.StringVar(&o.healthAddr, "health-probe-bind-address", ":8081", "Address of /healthz and of the statistics the autoscaler polls ("+apprunner.StatsPath+").")
 	fs.StringVar(&o.domain, "domain", apprunner.DefaultDomain, "Domain of service hosts: <service>.<namespace>.<domain>.")
 	fs.StringVar(&caSecret, "ca-secret", defaultCASecret, "<namespace>/<name> of the Secret holding the CA that signs service certificates (the manager's).")
+	fs.StringVar(&o.certSource, "cert-source", certSourceCA, "Where service certificates come from: \"ca\" (minted per host, signed with the CA of --ca-secret) or \"cert-manager\" (the kubernetes.io/tls Secrets labelled "+apprunner.CertificateLabel+"=true in --cert-namespace, which cert-manager writes for the Certificates the manager creates).")
+	fs.StringVar(&o.certNamespace, "cert-namespace", "", "Namespace of the certificate Secrets with --cert-source=cert-manager (default: the namespace of --ca-secret).")
 	fs.Int64Var(&o.queueDepth, "queue-depth", 200, "Requests that may wait per service while it has no ready instance; more get 503.")
 	fs.DurationVar(&o.queueTimeout, "queue-timeout", 60*time.Second, "How long a request waits for a ready instance before it gets 503.")
 	fs.BoolVar(&o.version, "version", false, "Print the version and exit.")
@@ -84,6 +96,16 @@ func parseFlags(args []string) (options, *zap.Options, error) {
 		return o, nil, fmt.Errorf("invalid --ca-secret %q: want <namespace>/<name>", caSecret)
 	}
 	o.caSecret = types.NamespacedName{Namespace: ns, Name: name}
+	switch o.certSource {
+	case certSourceCA, certSourceCertManager:
+	default:
+		return o, nil, fmt.Errorf("invalid --cert-source %q: want %s or %s", o.certSource, certSourceCA, certSourceCertManager)
+	}
+	if o.certNamespace == "" {
+		o.certNamespace = ns
+	} else if errs := validation.IsDNS1123Label(o.certNamespace); len(errs) > 0 {
+		return o, nil, fmt.Errorf("invalid --cert-namespace %q: %s", o.certNamespace, strings.Join(errs, "; "))
+	}
 	if o.queueDepth < 0 {
 		return o, nil, fmt.Errorf("--queue-depth must not be negative, got %d", o.queueDepth)
 	}
@@ -121,7 +143,11 @@ func run(ctx context.Context, o options) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 
-	c, err := activator.NewCache(cfg, scheme.New(), o.caSecret)
+	secrets := activator.CASecretCache(o.caSecret)
+	if o.certSource == certSourceCertManager {
+		secrets = activator.CertificateSecretsCache(o.certNamespace)
+	}
+	c, err := activator.NewCache(cfg, scheme.New(), secrets)
 	if err != nil {
 		return err
 	}
@@ -131,9 +157,19 @@ func run(ctx context.Context, o options) error {
 	if err := routes.Register(ctx); err != nil {
 		return err
 	}
-	certs := &activator.Certificates{Known: router.Known, Clock: clk}
-	if err := activator.WatchCA(ctx, c, o.caSecret, certs, log.WithName("ca")); err != nil {
-		return err
+	var certs activator.CertificateSource
+	if o.certSource == certSourceCertManager {
+		issued := &activator.SecretCertificates{Known: router.Known, Clock: clk}
+		if err := activator.WatchCertificateSecrets(ctx, c, issued, log.WithName("certificates")); err != nil {
+			return err
+		}
+		certs = issued
+	} else {
+		minted := &activator.Certificates{Known: router.Known, Clock: clk}
+		if err := activator.WatchCA(ctx, c, o.caSecret, minted, log.WithName("ca")); err != nil {
+			return err
+		}
+		certs = minted
 	}
 	errs := make(chan error, 5)
 	go func() {
@@ -187,7 +223,7 @@ func run(ctx context.Context, o options) error {
 	}
 	log.Info("Activator started", "version", version.Version, "domain", o.domain, "http", o.httpAddr, "https", o.httpsAddr,
 		"internalHTTP", o.internalHTTPAddr, "internalHTTPS", o.internalHTTPSAddr,
-		"health", o.healthAddr, "caSecret", o.caSecret, "queueDepth", o.queueDepth, "queueTimeout", o.queueTimeout)
+		"health", o.healthAddr, "certSource", o.certSource, "caSecret", o.caSecret, "certNamespace", o.certNamespace, "queueDepth", o.queueDepth, "queueTimeout", o.queueTimeout)
 
 	var runErr error
 	select {

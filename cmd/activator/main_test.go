@@ -27,6 +27,23 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
+func TestCertSourceFlags(t *testing.T) {
+	o, _, err := parseFlags(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.certSource != "ca" || o.certNamespace != "kube-ecs-system" {
+		t.Errorf("defaults: cert source %q, namespace %q", o.certSource, o.certNamespace)
+	}
+	o, _, err = parseFlags([]string{"--cert-source=cert-manager", "--cert-namespace=ops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.certSource != "cert-manager" || o.certNamespace != "ops" {
+		t.Errorf("set: cert source %q, namespace %q", o.certSource, o.certNamespace)
+	}
+}
+
 func TestParseFlagsRejects(t *testing.T) {
 	for _, tt := range []struct {
 		args []string
@@ -36,6 +53,8 @@ func TestParseFlagsRejects(t *testing.T) {
 		{[]string{"--ca-secret", "no-namespace"}, "invalid --ca-secret"},
 		{[]string{"--ca-secret", "Bad_NS/ca"}, "invalid --ca-secret"},
 		{[]string{"--queue-depth", "-1"}, "--queue-depth"},
+		{[]string{"--cert-source", "acme"}, "invalid --cert-source"},
+		{[]string{"--cert-source", "cert-manager", "--cert-namespace", "Bad_NS"}, "invalid --cert-namespace"},
 		{[]string{"--queue-timeout", "0s"}, "--queue-timeout"},
 		{[]string{"extra"}, "unexpected arguments"},
 	} {

@@ -97,6 +97,16 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
+	// Without an issuer it only releases services an earlier configuration gave a Certificate.
+	if err := (&apprunnerctrl.CertificateReconciler{
+		Client:    mgr.GetClient(),
+		Issuer:    o.appRunner.issuer,
+		Namespace: o.appRunner.activator.Namespace,
+		Domain:    o.appRunner.domain,
+		Recorder:  recorder,
+	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
 	if err := mgr.Add(&apprunnerctrl.CAKeeper{
 		Client: mgr.GetClient(),
 		Reader: mgr.GetAPIReader(),

@@ -67,6 +67,9 @@ type appRunnerOptions struct {
 	imagePoll time.Duration
 	// insecureRegistries may be reached over plain HTTP.
 	insecureRegistries []string
+	// issuer has cert-manager issue the service certificates (nil: the activators mint
+	// them from the CA).
+	issuer *apprunner.IssuerRef
 }
 
 func parseFlags(args []string) (options, *zap.Options, error) {
@@ -93,6 +96,7 @@ func parseFlags(args []string) (options, *zap.Options, error) {
 	activator := fs.String("activator-service", defaultActivatorService, "<namespace>/<name> of the activators' Kubernetes Service, whose endpoints the autoscaler reads statistics from.")
 	fs.DurationVar(&o.appRunner.imagePoll, "apprunner-image-poll-interval", apprunnerctrl.DefaultImagePollInterval, "How often the image tags of App Runner services with autoDeploymentsEnabled are resolved again; a new digest deploys it.")
 	insecureRegistries := fs.String("apprunner-insecure-registries", "", "Comma-separated registry hosts (host or host:port) that auto-deploy may reach over plain HTTP, besides localhost and loopback addresses.")
+	issuer := fs.String("apprunner-cert-manager-issuer", "", "cert-manager issuer of the App Runner service certificates, <kind>/<name> (kind Issuer, in the activators' namespace, or ClusterIssuer) or <kind>.<group>/<name> for an issuer outside cert-manager.io; the manager then writes a Certificate per service in the activators' namespace. Empty: the activators sign them with the App Runner CA.")
 	fs.IntVar(&o.appRunner.statsPort, "activator-stats-port", autoscaler.DefaultStatsPort, "Port of the activators' statistics (their health port).")
 	fs.BoolVar(&o.skipCRDCheck, "skip-crd-check", false, "Start even when the API server does not serve the kube-ecs CRDs.")
 	fs.BoolVar(&o.showVersionOnly, "version", false, "Print the version and exit.")
@@ -121,6 +125,13 @@ func parseFlags(args []string) (options, *zap.Options, error) {
 		return o, nil, fmt.Errorf("--activator-service must be <namespace>/<name>, not %q", *activator)
 	}
 	o.appRunner.activator = types.NamespacedName{Namespace: ns, Name: name}
+	if *issuer != "" {
+		ref, err := apprunner.ParseIssuerRef(*issuer)
+		if err != nil {
+			return o, nil, fmt.Errorf("--apprunner-cert-manager-issuer: %w", err)
+		}
+		o.appRunner.issuer = &ref
+	}
 	if err := o.appRunner.scaling.Validate(); err != nil {
 		return o, nil, err
 	}

@@ -70,3 +70,23 @@ func TestAutoDeployFlags(t *testing.T) {
 		t.Errorf("set: image poll %s, insecure registries %q", o.appRunner.imagePoll, o.appRunner.insecureRegistries)
 	}
 }
+
+func TestCertManagerIssuerFlag(t *testing.T) {
+	o, _, err := parseFlags(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.appRunner.issuer != nil {
+		t.Errorf("default issuer %+v, want none (the CA)", *o.appRunner.issuer)
+	}
+	o, _, err = parseFlags([]string{"--apprunner-cert-manager-issuer=ClusterIssuer/letsencrypt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := o.appRunner.issuer; i == nil || i.Kind != "ClusterIssuer" || i.Name != "letsencrypt" || i.Group != "cert-manager.io" {
+		t.Errorf("issuer %+v, want ClusterIssuer letsencrypt of cert-manager.io", i)
+	}
+	if _, _, err := parseFlags([]string{"--apprunner-cert-manager-issuer=letsencrypt"}); err == nil || !strings.Contains(err.Error(), "--apprunner-cert-manager-issuer") {
+		t.Errorf("an issuer without kind: err = %v", err)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -75,8 +76,14 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		Watches(&ecsv1alpha1.TaskDefinition{}, handler.EnqueueRequestsFromMapFunc(r.tasksOfFamily)).
 		Watches(&ecsv1alpha1.Cluster{}, handler.EnqueueRequestsFromMapFunc(r.waitingTasksOfCluster), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("task").
+		// Tasks are independent and the reconciler keeps no state between passes: several
+		// workers (never two on the same task) keep RunTask bursts from queueing behind one.
+		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Complete(r)
 }
+
+// workers is how many tasks the controller reconciles at once.
+const workers = 4
 
 // Reconcile starts the task's pod once, derives the task's ECS state from it, stops the pod
 // when ECS would stop the task, and deletes the task when its retention has passed.

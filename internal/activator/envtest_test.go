@@ -59,7 +59,7 @@ func TestWatchOnAPIServer(t *testing.T) {
 	caKey := types.NamespacedName{Namespace: system, Name: "kube-ecs-apprunner-ca"}
 	cfg := asActivator(t, env, caKey)
 
-	c, err := activator.NewCache(cfg, scheme.New(), caKey)
+	c, err := activator.NewCache(cfg, scheme.New(), activator.CASecretCache(caKey))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func NewHTTPServer(addr string, h http.Handler) *http.Server {
 // NewHTTPSServer serves h over TLS with a certificate per service host from certs, HTTP/2
 // (ALPN h2) and HTTP/1.1. Serve it with ServeTLS(ln, "", ""). A handshake for a host h does
 // not serve (a private service on a public listener) fails, as for a host with no service.
-func NewHTTPSServer(addr string, h *Handler, certs *Certificates) *http.Server {
+func NewHTTPSServer(addr string, h *Handler, certs CertificateSource) *http.Server {
 	var p http.Protocols
 	p.SetHTTP1(true)
 	p.SetHTTP2(true)

@@ -26,10 +26,10 @@ import (
 const sliceServiceIndex = "activator.kube-ecs.io/service"
 
 // NewCache is the activator's view of the API: AppRunnerServices and the EndpointSlices
-// of Services in every namespace, and the CA Secret alone (a watch with a field selector on
-// its name, which RBAC authorizes with resourceNames). Start it after WatchRoutes and
-// WatchCA registered their handlers.
-func NewCache(cfg *rest.Config, scheme *runtime.Scheme, caSecret types.NamespacedName) (cache.Cache, error) {
+// of Services in every namespace, and the Secrets of its certificates: secrets is
+// CASecretCache (the CA Secret alone) or CertificateSecretsCache. Start it after
+// WatchRoutes and WatchCA or WatchCertificateSecrets registered their handlers.
+func NewCache(cfg *rest.Config, scheme *runtime.Scheme, secrets cache.ByObject) (cache.Cache, error) {
 	ofService, err := labels.NewRequirement(discoveryv1.LabelServiceName, selection.Exists, nil)
 	if err != nil {
 		return nil, err
@@ -39,10 +39,7 @@ func NewCache(cfg *rest.Config, scheme *runtime.Scheme, caSecret types.Namespace
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
 			&discoveryv1.EndpointSlice{}: {Label: labels.NewSelector().Add(*ofService)},
-			&corev1.Secret{}: {
-				Namespaces: map[string]cache.Config{caSecret.Namespace: {}},
-				Field:      fields.OneTermEqualSelector("metadata.name", caSecret.Name),
-			},
+			&corev1.Secret{}:             secrets,
 		},
 	})
 	if err != nil {
@@ -196,4 +193,8 @@ func WatchCA(ctx context.Context, c cache.Cache, key types.NamespacedName, certs
 		},
 	})
 	return err
+}
+
+func fieldsName(name string) fields.Selector {
+	return fields.OneTermEqualSelector("metadata.name", name)
 }

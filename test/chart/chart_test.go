@@ -907,3 +907,46 @@ func TestChartCRDsAreGenerated(t *testing.T) {
 		}
 	}
 }
+
+// TestCertManager: with an issuer the manager writes Certificates and the activator serves
+// cert-manager's Secrets, which it may then read in the release namespace (RBAC cannot
+// restrict by label); without one, today's CA (TestActivator, TestActivatorRBAC).
+func TestCertManager(t *testing.T) {
+	tests := []struct {
+		name       string
+		set        []string
+		wantIssuer string
+	}{
+		{"cluster issuer", []string{"--set", "activator.tls.certManager.issuerRef.name=letsencrypt"}, "ClusterIssuer/letsencrypt"},
+		{"issuer", []string{"--set", "activator.tls.certManager.issuerRef.name=ca", "--set", "activator.tls.certManager.issuerRef.kind=Issuer"}, "Issuer/ca"},
+		{"external issuer", []string{"--set", "activator.tls.certManager.issuerRef.name=pca", "--set", "activator.tls.certManager.issuerRef.kind=AWSPCAClusterIssuer",
+			"--set", "activator.tls.certManager.issuerRef.group=awspca.cert-manager.io"}, "AWSPCAClusterIssuer.awspca.cert-manager.io/pca"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := render(t, tt.set...)
+			if args := managerArgs(t, r); !slices.Contains(args, "--apprunner-cert-manager-issuer="+tt.wantIssuer) {
+				t.Errorf("manager args %q lack --apprunner-cert-manager-issuer=%s", args, tt.wantIssuer)
+			}
+			var d appsv1.Deployment
+			r.get(t, "Deployment", "kube-ecs-activator", &d)
+			args := d.Spec.Template.Spec.Containers[0].Args
+			for _, want := range []string{"--cert-source=cert-manager", "--cert-namespace=" + namespace} {
+				if !slices.Contains(args, want) {
+					t.Errorf("activator args %q lack %s", args, want)
+				}
+			}
+			var secrets rbacv1.Role
+			r.get(t, "Role", "kube-ecs-activator", &secrets)
+			if diff := cmp.Diff([]rbacv1.PolicyRule{{
+				APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch"},
+			}}, secrets.Rules); diff != "" {
+				t.Errorf("activator namespace permissions (-want +got):\n%s", diff)
+			}
+		})
+	}
+	r := render(t)
+	if args := managerArgs(t, r); slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--apprunner-cert-manager-issuer") }) {
+		t.Errorf("default manager args %q name an issuer", args)
+	}
+}

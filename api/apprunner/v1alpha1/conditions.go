@@ -17,6 +17,10 @@ const (
 	// for: the VPC connector's ConfigMap was found and its NetworkPolicy written. Present only
 	// with egressType VPC.
 	EgressReadyCondition = "EgressReady"
+	// CertificateConfiguredCondition is true when the service's cert-manager Certificate is
+	// written (cert-manager then issues it). Present only when the manager has a cert-manager
+	// issuer (--apprunner-cert-manager-issuer).
+	CertificateConfiguredCondition = "CertificateConfigured"
 )
 
 // Condition reasons of an AppRunnerService.
@@ -57,4 +61,9 @@ const (
 	ImageDigestUnresolvedReason = "ImageDigestUnresolved"
 	// ReconcileErrorReason: the controller failed to carry out the spec; the message says why.
 	ReconcileErrorReason = "ReconcileError"
+	// CertificateAppliedReason: the service's Certificate is written for cert-manager to issue.
+	CertificateAppliedReason = "CertificateApplied"
+	// CertManagerMissingReason: the API server does not serve cert-manager's Certificates
+	// (cert-manager is not installed); the controller tries again periodically.
+	CertManagerMissingReason = "CertManagerMissing"
 )

@@ -67,3 +67,21 @@ securityContext:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
+
+{{/*
+The cert-manager issuer of service certificates as the manager's flag reads it:
+<kind>/<name>, or <kind>.<group>/<name> outside cert-manager.io; empty without an issuer.
+*/}}
+{{- define "kube-ecs.certManagerIssuer" -}}
+{{- with .Values.activator.tls.certManager.issuerRef -}}
+{{- if .name -}}
+{{- $kind := default "ClusterIssuer" .kind -}}
+{{- $group := default "cert-manager.io" .group -}}
+{{- if eq $group "cert-manager.io" -}}
+{{ $kind }}/{{ .name }}
+{{- else -}}
+{{ $kind }}.{{ $group }}/{{ .name }}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
