@@ -46,7 +46,8 @@ func Plan(node *corev1.Node, pods []corev1.Pod, inPool bool, warning time.Durati
 		// Not asked for (or the pool changed under it): end what was started.
 		return Step{Ignored: requested && !inPool, Finish: underway}
 	case !started:
-		reclaimAt = now.Add(warning)
+		// The annotation keeps whole seconds: round up, so the warning is never cut short.
+		reclaimAt = now.Add(warning).Add(time.Second - 1).Truncate(time.Second)
 	case !now.Before(reclaimAt):
 		s := Step{Finish: true}
 		for i := range pods {

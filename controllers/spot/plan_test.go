@@ -85,6 +85,12 @@ func TestPlan(t *testing.T) {
 			notify: []string{"a"},
 		},
 		{
+			name: "asked between two seconds: the reclaim time rounds up, never shortening the warning",
+			node: node(requested), inPool: true, now: t0.Add(300 * time.Millisecond),
+			want:   Step{ReclaimAt: t0.Add(warning + time.Second), Taint: true, RequeueAfter: warning + 700*time.Millisecond},
+			notify: []string{"a"},
+		},
+		{
 			name: "during the warning: notify what was missed, look again at the reclaim",
 			node: node(requested, reclaimAt(t0.Add(warning)), tainted), inPool: true, now: t0.Add(30 * time.Second),
 			want:   Step{ReclaimAt: t0.Add(warning), RequeueAfter: 90 * time.Second},

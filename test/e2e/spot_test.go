@@ -92,11 +92,20 @@ spec:
 		}
 		Expect(len(stopped)).To(BeNumerically(">=", 3), "an event of the service per interrupted task: %v", stopped)
 
-		node := &corev1.Node{}
-		Expect(getJSON(node, "node", spotNode)).To(Succeed())
-		Expect(node.Annotations).NotTo(HaveKey(ecsv1alpha1.SpotInterruptionAnnotation))
-		for _, t := range node.Spec.Taints {
-			Expect(t.Key).NotTo(Equal(ecsv1alpha1.SpotInterruptionTaint))
-		}
+		Eventually(func() (string, error) {
+			node := &corev1.Node{}
+			if err := getJSON(node, "node", spotNode); err != nil {
+				return "", err
+			}
+			for _, t := range node.Spec.Taints {
+				if t.Key == ecsv1alpha1.SpotInterruptionTaint {
+					return "tainted", nil
+				}
+			}
+			if _, ok := node.Annotations[ecsv1alpha1.SpotInterruptionAnnotation]; ok {
+				return "annotated", nil
+			}
+			return "open", nil
+		}).WithTimeout(time.Minute).Should(Equal("open"), "the Spot node takes tasks again")
 	})
 })
