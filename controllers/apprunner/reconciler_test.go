@@ -63,16 +63,7 @@ func update[T client.Object](t *testing.T, obj T, change func(T)) {
 // waitObject waits until the object exists and check (if any) accepts it.
 func waitObject[T client.Object](t *testing.T, ns, name string, obj T, check func(T) error) T {
 	t.Helper()
-	testenv.Eventually(t, timeout, func() error {
-		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
-			return err
-		}
-		if check == nil {
-			return nil
-		}
-		return check(obj)
-	})
-	return obj
+	return testenv.WaitObject(t, env.Client, timeout, client.ObjectKey{Namespace: ns, Name: name}, obj, check)
 }
 
 // waitStatus waits until the service has status and its current operation is typ with

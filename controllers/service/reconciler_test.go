@@ -101,16 +101,7 @@ func waitService(t *testing.T, svc *ecsv1alpha1.Service, check func(*ecsv1alpha1
 // waitObject waits until the object exists and check accepts it.
 func waitObject[T client.Object](t *testing.T, ns, name string, obj T, check func(T) error) T {
 	t.Helper()
-	testenv.Eventually(t, timeout, func() error {
-		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
-			return err
-		}
-		if check == nil {
-			return nil
-		}
-		return check(obj)
-	})
-	return obj
+	return testenv.WaitObject(t, env.Client, timeout, client.ObjectKey{Namespace: ns, Name: name}, obj, check)
 }
 
 // primary waits for the service's first deployment and returns it.

@@ -356,3 +356,19 @@ func Main(m *testing.M, env **Env, setup func(ctx context.Context, mgr ctrl.Mana
 	}
 	os.Exit(code)
 }
+
+// WaitObject waits until c reads the object key into obj and check (if not nil) accepts it,
+// and returns obj.
+func WaitObject[T client.Object](t testing.TB, c client.Reader, timeout time.Duration, key client.ObjectKey, obj T, check func(T) error) T {
+	t.Helper()
+	Eventually(t, timeout, func() error {
+		if err := c.Get(context.Background(), key, obj); err != nil {
+			return err
+		}
+		if check == nil {
+			return nil
+		}
+		return check(obj)
+	})
+	return obj
+}
