@@ -42,6 +42,9 @@ func (r *Reconciler) observe(ctx context.Context, s *scope) error {
 			continue
 		}
 		t := observeTask(pod, grace, s.now.Time)
+		if !t.recheckAt.IsZero() {
+			s.requeueAfter(max(t.recheckAt.Sub(s.now.Time), time.Second))
+		}
 		if pod.Spec.NodeName != "" && !t.terminating() {
 			drained, err := r.draining(ctx, pod.Namespace, pod.Spec.NodeName, drainingNodes)
 			if err != nil {

@@ -31,6 +31,9 @@ type taskView struct {
 	unplaceable string
 	// drained: the task runs on a DRAINING container instance (or a cordoned node).
 	drained bool
+	// recheckAt is when the scheduler's view of the task may change with no pod update (a
+	// health check's start period or the service's grace period ending); zero: never.
+	recheckAt time.Time
 }
 
 // stopCause is why a service task is stopped, in ECS's words.
@@ -90,6 +93,10 @@ func observeTask(pod *corev1.Pod, grace time.Duration, now time.Time) taskView {
 		}
 	case d.Status.HealthStatus == ecsv1alpha1.HealthStatusUnhealthy && d.Status.StartedAt != nil && !now.Before(d.Status.StartedAt.Add(grace)):
 		v.stop = &stopCause{code: ecsv1alpha1.StopCodeServiceSchedulerInitiated, reason: ReasonHealthChecksFailed, grace: pod.Spec.TerminationGracePeriodSeconds}
+	case d.Status.HealthStatus == ecsv1alpha1.HealthStatusUnhealthy && d.Status.StartedAt != nil:
+		v.recheckAt = d.Status.StartedAt.Add(grace)
+	default:
+		v.recheckAt = d.RecheckAt
 	}
 	if c := podCondition(pod, corev1.PodScheduled); c != nil && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
 		v.unplaceable = c.Message

@@ -160,7 +160,8 @@
 // probe; this matches ECS's startPeriod + retries. With a startup probe, the container is
 // UNKNOWN until started. The task is UNHEALTHY if an essential container is, HEALTHY if every
 // essential container with a health check is (and there is at least one), UNKNOWN otherwise
-// (and once STOPPED).
+// (and once STOPPED). A container that stays not Ready turns UNHEALTHY when its start period
+// ends, which no pod update announces: Decision.RecheckAt is then the end of the start period.
 //
 // # startTimeout
 //

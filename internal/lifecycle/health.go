@@ -35,6 +35,29 @@ func containerHealth(c containerView, now time.Time) ecsv1alpha1.HealthStatus {
 	return ecsv1alpha1.HealthStatusUnhealthy
 }
 
+// healthDecidedAt is when a running, not Ready container with a health check leaves its
+// start period and becomes UNHEALTHY with nothing else changing (no pod update says so);
+// zero when no container's health waits on the clock.
+func healthDecidedAt(v *podView, now time.Time) time.Time {
+	var next time.Time
+	if v == nil {
+		return next
+	}
+	for _, c := range v.containers {
+		if c.health != ecsv1alpha1.HealthStatusUnknown || !c.hasHealthCheck() || !c.running() || c.status.Ready {
+			continue
+		}
+		if c.spec.StartupProbe != nil && (c.status.Started == nil || !*c.status.Started) {
+			continue // the startup probe's success is a pod update
+		}
+		at := c.status.State.Running.StartedAt.Add(startPeriod(c))
+		if at.After(now) && (next.IsZero() || at.Before(next)) {
+			next = at
+		}
+	}
+	return next
+}
+
 func startPeriod(c containerView) time.Duration {
 	p := c.spec.ReadinessProbe
 	period, threshold := p.PeriodSeconds, p.FailureThreshold

@@ -94,3 +94,49 @@ func TestTaskHealth(t *testing.T) {
 		})
 	}
 }
+
+// TestHealthRecheck: a failing health check turns UNHEALTHY when its start period ends,
+// which no pod update announces, so the decision asks to be derived again then.
+func TestHealthRecheck(t *testing.T) {
+	// web starts at 5s with a 10s initial delay and 3 x 5s failures: UNHEALTHY from 30s.
+	webPod := func(s corev1.ContainerStatus, opts ...podOpt) *corev1.Pod {
+		return newPod(append([]podOpt{containers("web"), scheduled(1), probe("web", 10), statuses(s)}, opts...)...)
+	}
+	for _, tc := range []struct {
+		name string
+		pod  *corev1.Pod
+		now  int
+		want int // seconds after t0; -1: no recheck
+	}{
+		{"not ready within the start period", webPod(running("web", 5, false)), 12, 30},
+		{"one second before", webPod(running("web", 5, false)), 29, 30},
+		{"already unhealthy", webPod(running("web", 5, false)), 30, -1},
+		{"ready", webPod(running("web", 5, true)), 12, -1},
+		{"no health check", newPod(containers("web"), scheduled(1), statuses(running("web", 5, false))), 12, -1},
+		{
+			name: "startup probe not passed: its success is a pod update",
+			pod: webPod(func() corev1.ContainerStatus { s := running("web", 5, false); s.Started = ptr.To(false); return s }(),
+				func(p *corev1.Pod) { p.Spec.Containers[0].StartupProbe = &corev1.Probe{} }),
+			now: 12, want: -1,
+		},
+		{
+			name: "the earliest of two containers",
+			pod: newPod(containers("web", "db"), scheduled(1), probe("web", 10), probe("db", 0),
+				statuses(running("web", 5, false), running("db", 8, false))),
+			now: 12, want: 23,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Derive(Input{Task: newTask(), Pod: tc.pod, Previous: prevAt(runningStatus), Now: at(tc.now)})
+			if tc.want < 0 {
+				if !d.RecheckAt.IsZero() {
+					t.Errorf("RecheckAt = %s, want none", d.RecheckAt)
+				}
+				return
+			}
+			if want := at(tc.want).Time; !d.RecheckAt.Equal(want) {
+				t.Errorf("RecheckAt = %s, want %s", d.RecheckAt, want)
+			}
+		})
+	}
+}

@@ -46,8 +46,9 @@ type Decision struct {
 	// terminationGracePeriodSeconds; nil leaves the default).
 	StopGracePeriod *int64
 	// RecheckAt is when the answer may change with nothing else changing (a dependency's
-	// startTimeout or the retry timeout of a start failure running out): the controller
-	// derives again then. Zero: only a change of the pod or the task can change it.
+	// startTimeout or the retry timeout of a start failure running out, a failing health
+	// check's start period ending): the controller derives again then. Zero: only a change
+	// of the pod or the task can change it.
 	RecheckAt time.Time
 }
 
@@ -82,6 +83,9 @@ func Derive(in Input) Decision {
 	}
 	if cause == nil && st.StartedAt == nil {
 		d.RecheckAt = recheckAt(v, st.PullStartedAt, in.RetryTimeout)
+	}
+	if h := healthDecidedAt(v, now); cause == nil && !h.IsZero() && (d.RecheckAt.IsZero() || h.Before(d.RecheckAt)) {
+		d.RecheckAt = h
 	}
 	return d
 }
