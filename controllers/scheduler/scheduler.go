@@ -10,21 +10,25 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -85,9 +89,67 @@ func (s *Scheduler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("scheduler").
 		For(&corev1.Pod{}, builder.WithPredicates(predicate.NewPredicateFuncs(ours))).
-		Watches(&ecsv1alpha1.ContainerInstance{}, handler.EnqueueRequestsFromMapFunc(s.waitingPods)).
+		Watches(&ecsv1alpha1.ContainerInstance{}, handler.EnqueueRequestsFromMapFunc(s.waitingPods), builder.WithPredicates(mayOpen)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 1}).
 		Complete(s)
+}
+
+// mayOpen passes the container instance changes that can let a waiting task in: a new
+// instance, a changed spec (attributes, ACTIVE again), labels or annotations, the agent
+// (re)connecting or upgrading, and capacity freed (fewer tasks, more remaining resources).
+// Heartbeats and the bookkeeping of the scheduler's own bindings (capacity taken) cannot, and
+// would requeue every waiting task of the cluster at each binding.
+var mayOpen = predicate.Funcs{
+	CreateFunc:  func(event.CreateEvent) bool { return true },
+	DeleteFunc:  func(event.DeleteEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return true },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		old, ok1 := e.ObjectOld.(*ecsv1alpha1.ContainerInstance)
+		cur, ok2 := e.ObjectNew.(*ecsv1alpha1.ContainerInstance)
+		if !ok1 || !ok2 {
+			return true
+		}
+		return MayOpen(old, cur)
+	},
+}
+
+// MayOpen says whether an update of a container instance from old to cur can let a waiting
+// task in.
+func MayOpen(old, cur *ecsv1alpha1.ContainerInstance) bool {
+	switch {
+	case old.Generation != cur.Generation,
+		!maps.Equal(old.Labels, cur.Labels), !maps.Equal(old.Annotations, cur.Annotations),
+		!old.Status.AgentConnected && cur.Status.AgentConnected,
+		!equality.Semantic.DeepEqual(old.Status.VersionInfo, cur.Status.VersionInfo),
+		!equality.Semantic.DeepEqual(old.Status.Attributes, cur.Status.Attributes),
+		cur.Status.RunningTasksCount < old.Status.RunningTasksCount:
+		return true
+	}
+	for _, r := range cur.Status.RemainingResources {
+		for _, o := range old.Status.RemainingResources {
+			if o.Name == r.Name && grew(o, r) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// grew: more of an integer resource, or a port that was taken is free.
+func grew(old, cur ecsv1alpha1.Resource) bool {
+	if ptr.Deref(cur.IntegerValue, 0) > ptr.Deref(old.IntegerValue, 0) {
+		return true
+	}
+	taken := map[string]bool{}
+	for _, p := range cur.StringSetValue {
+		taken[p] = true
+	}
+	for _, p := range old.StringSetValue {
+		if !taken[p] {
+			return true
+		}
+	}
+	return false
 }
 
 // waitingPods are the unbound pods of an instance's cluster: a change of the instance may
@@ -95,7 +157,7 @@ func (s *Scheduler) SetupWithManager(mgr ctrl.Manager) error {
 func (s *Scheduler) waitingPods(ctx context.Context, o client.Object) []ctrl.Request {
 	ci := o.(*ecsv1alpha1.ContainerInstance)
 	pods := &corev1.PodList{}
-	if err := s.List(ctx, pods, client.InNamespace(ci.Namespace), client.MatchingLabels{ecsv1alpha1.ClusterLabel: ci.Spec.Cluster}); err != nil {
+	if err := s.List(ctx, pods, client.InNamespace(ci.Namespace), client.MatchingLabels{ecsv1alpha1.ClusterLabel: ci.Spec.Cluster}, client.UnsafeDisableDeepCopy); err != nil {
 		log.FromContext(ctx).Error(err, "Listing waiting pods")
 		return nil
 	}
@@ -209,43 +271,62 @@ func taskOf(pod *corev1.Pod, spec capacity.Scheduling) placement.Task {
 
 // instances are the container instances of the pod's cluster (and capacity provider) as
 // the placement decision sees them: what their pods and the bindings the cache has not shown
-// yet leave.
+// yet leave. It reads the cache without copies (nothing here writes to what it reads): one
+// decision per task must not copy every pod of the cluster.
 func (s *Scheduler) instances(ctx context.Context, pod *corev1.Pod, spec capacity.Scheduling) ([]placement.Instance, error) {
 	cis := &ecsv1alpha1.ContainerInstanceList{}
-	if err := s.List(ctx, cis, client.InNamespace(pod.Namespace), client.MatchingFields{index.InstanceCluster: pod.Labels[ecsv1alpha1.ClusterLabel]}); err != nil {
+	if err := s.List(ctx, cis, client.InNamespace(pod.Namespace), client.MatchingFields{index.InstanceCluster: pod.Labels[ecsv1alpha1.ClusterLabel]},
+		client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("listing container instances: %w", err)
+	}
+	nodes := &corev1.NodeList{}
+	if err := s.List(ctx, nodes, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("listing nodes: %w", err)
+	}
+	byName := make(map[string]*corev1.Node, len(nodes.Items))
+	for i := range nodes.Items {
+		byName[nodes.Items[i].Name] = &nodes.Items[i]
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.Clock.Now()
+	assumedOn := map[string][]types.UID{}
+	for uid, a := range s.assumed {
+		if now.Sub(a.bound) > time.Minute {
+			delete(s.assumed, uid)
+			continue
+		}
+		assumedOn[a.node] = append(assumedOn[a.node], uid)
+	}
 	out := make([]placement.Instance, 0, len(cis.Items))
 	for i := range cis.Items {
 		ci := &cis.Items[i]
 		if spec.CapacityProvider != "" && ci.Spec.CapacityProviderName != spec.CapacityProvider {
 			continue
 		}
-		node := &corev1.Node{}
-		if err := s.Get(ctx, client.ObjectKey{Name: ci.Spec.NodeName}, node); err != nil {
-			if apierrors.IsNotFound(err) {
-				continue
-			}
-			return nil, fmt.Errorf("reading node %s: %w", ci.Spec.NodeName, err)
+		node := byName[ci.Spec.NodeName]
+		if node == nil {
+			continue
 		}
 		pods := &corev1.PodList{}
-		if err := s.List(ctx, pods, client.MatchingFields{index.PodNode: node.Name}); err != nil {
+		if err := s.List(ctx, pods, client.MatchingFields{index.PodNode: node.Name}, client.UnsafeDisableDeepCopy); err != nil {
 			return nil, fmt.Errorf("listing the pods of %s: %w", node.Name, err)
 		}
 		inst := instanceOf(ci, node, pods.Items)
-		seen := map[types.UID]bool{}
-		for _, p := range pods.Items {
-			seen[p.UID] = true
-		}
-		for uid, a := range s.assumed {
-			switch {
-			case seen[uid] || now.Sub(a.bound) > time.Minute:
-				delete(s.assumed, uid)
-			case a.node == node.Name:
-				inst = reserve(inst, a, clusterKey(ci.Namespace, ci.Spec.Cluster))
+		if uids := assumedOn[node.Name]; len(uids) > 0 {
+			seen := make(map[types.UID]bool, len(pods.Items))
+			for _, p := range pods.Items {
+				seen[p.UID] = true
+			}
+			for _, uid := range uids {
+				a, ok := s.assumed[uid]
+				switch {
+				case !ok:
+				case seen[uid]:
+					delete(s.assumed, uid)
+				default:
+					inst = reserve(inst, a, clusterKey(ci.Namespace, ci.Spec.Cluster))
+				}
 			}
 		}
 		out = append(out, inst)

@@ -198,3 +198,56 @@ func TestReserveCountsOnlyTheClustersOwnTasks(t *testing.T) {
 		t.Errorf("reserve changed the instance it was given: %v", inst.TaskGroups)
 	}
 }
+
+func TestMayOpen(t *testing.T) {
+	res := func(cpu, mem int32, ports ...string) []ecsv1alpha1.Resource {
+		return []ecsv1alpha1.Resource{
+			{Name: "CPU", Type: "INTEGER", IntegerValue: ptr.To(cpu)},
+			{Name: "MEMORY", Type: "INTEGER", IntegerValue: ptr.To(mem)},
+			{Name: "PORTS", Type: "STRINGSET", StringSetValue: ports},
+		}
+	}
+	base := func() *ecsv1alpha1.ContainerInstance {
+		return &ecsv1alpha1.ContainerInstance{
+			ObjectMeta: metav1.ObjectMeta{Name: "i-1", Generation: 1, Labels: map[string]string{"a": "b"}},
+			Status: ecsv1alpha1.ContainerInstanceStatus{
+				AgentConnected: true, RunningTasksCount: 3, RemainingResources: res(1024, 2048, "22", "80"),
+				LastHeartbeatTime: &metav1.Time{Time: time.Unix(100, 0)},
+			},
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(*ecsv1alpha1.ContainerInstance)
+		want   bool
+	}{
+		{"heartbeat only", func(c *ecsv1alpha1.ContainerInstance) { c.Status.LastHeartbeatTime = &metav1.Time{Time: time.Unix(130, 0)} }, false},
+		{"a binding took capacity", func(c *ecsv1alpha1.ContainerInstance) {
+			c.Status.RunningTasksCount, c.Status.RemainingResources = 4, res(768, 1536, "22", "80", "8080")
+		}, false},
+		{"a task stopped", func(c *ecsv1alpha1.ContainerInstance) { c.Status.RunningTasksCount = 2 }, true},
+		{"memory freed", func(c *ecsv1alpha1.ContainerInstance) { c.Status.RemainingResources = res(1024, 2560, "22", "80") }, true},
+		{"a port freed", func(c *ecsv1alpha1.ContainerInstance) { c.Status.RemainingResources = res(1024, 2048, "22") }, true},
+		{"spec changed (attributes, ACTIVE again)", func(c *ecsv1alpha1.ContainerInstance) { c.Generation = 2 }, true},
+		{"label changed", func(c *ecsv1alpha1.ContainerInstance) { c.Labels = map[string]string{"a": "c"} }, true},
+		{"agent disconnected", func(c *ecsv1alpha1.ContainerInstance) { c.Status.AgentConnected = false }, false},
+		{"attributes changed", func(c *ecsv1alpha1.ContainerInstance) {
+			c.Status.Attributes = []ecsv1alpha1.Attribute{{Name: "ecs.availability-zone", Value: "us-east-1a"}}
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			old, cur := base(), base()
+			tc.change(cur)
+			if got := MayOpen(old, cur); got != tc.want {
+				t.Errorf("MayOpen = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	t.Run("agent reconnected", func(t *testing.T) {
+		old, cur := base(), base()
+		old.Status.AgentConnected = false
+		if !MayOpen(old, cur) {
+			t.Error("MayOpen = false, want true")
+		}
+	})
+}
