@@ -112,10 +112,11 @@ func (r *Reconciler) releaseFinalizer(ctx context.Context, cluster *ecsv1alpha1.
 }
 
 // getMembers reads the services, tasks, service pods and container instances that name the
-// cluster, through the indexes SetupWithManager registers.
+// cluster, through the indexes SetupWithManager registers, without copies: counting only
+// reads them.
 func (r *Reconciler) getMembers(ctx context.Context, cluster *ecsv1alpha1.Cluster) (members, error) {
 	var m members
-	opts := []client.ListOption{client.InNamespace(cluster.Namespace), client.MatchingFields{clusterIndex: cluster.Name}}
+	opts := []client.ListOption{client.InNamespace(cluster.Namespace), client.MatchingFields{clusterIndex: cluster.Name}, client.UnsafeDisableDeepCopy}
 	services := &ecsv1alpha1.ServiceList{}
 	if err := r.List(ctx, services, opts...); err != nil {
 		return m, fmt.Errorf("listing the services of %s: %w", klog.KObj(cluster), err)

@@ -32,6 +32,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
 	"github.com/kube-ecs/kube-ecs/controllers/containerinstance"
@@ -60,7 +61,13 @@ type Scheduler struct {
 
 	mu      sync.Mutex
 	assumed map[types.UID]assumption
+	// binding bounds the bindings in flight; retry brings back a pod whose binding failed.
+	binding chan struct{}
+	retry   chan event.TypedGenericEvent[*corev1.Pod]
 }
+
+// MaxBindingsInFlight bounds the bindings the scheduler has sent and not heard back from.
+const MaxBindingsInFlight = 16
 
 // assumption is a binding the cache has not shown yet.
 type assumption struct {
@@ -80,15 +87,20 @@ func ours(o client.Object) bool {
 	return ok && p.Spec.SchedulerName == ecsv1alpha1.SchedulerName
 }
 
-// SetupWithManager registers the scheduler: one worker, so decisions never race.
+// SetupWithManager registers the scheduler: one worker, so decisions never race. Bindings
+// are sent in the background, as kube-scheduler's binding cycle does: a decision books its
+// instance at once (the assumption), so the next decision need not wait for the API server.
 func (s *Scheduler) SetupWithManager(mgr ctrl.Manager) error {
 	if s.Rand == nil {
 		s.Rand = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6b756265))
 	}
 	s.assumed = map[types.UID]assumption{}
+	s.binding = make(chan struct{}, MaxBindingsInFlight)
+	s.retry = make(chan event.TypedGenericEvent[*corev1.Pod], MaxBindingsInFlight)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("scheduler").
 		For(&corev1.Pod{}, builder.WithPredicates(predicate.NewPredicateFuncs(ours))).
+		WatchesRawSource(source.Channel(s.retry, &handler.TypedEnqueueRequestForObject[*corev1.Pod]{})).
 		Watches(&ecsv1alpha1.ContainerInstance{}, handler.EnqueueRequestsFromMapFunc(s.waitingPods), builder.WithPredicates(mayOpen)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 1}).
 		Complete(s)
@@ -203,22 +215,42 @@ func (s *Scheduler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	if d.Instance == "" {
 		return ctrl.Result{RequeueAfter: Retry}, s.unschedulable(ctx, pod, d.Message())
 	}
-	binding := &corev1.Binding{
-		ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace, UID: pod.UID},
-		Target:     corev1.ObjectReference{Kind: "Node", Name: d.Instance},
-	}
-	if err := s.SubResource("binding").Create(ctx, pod, binding); err != nil {
-		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) || apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
-			return ctrl.Result{}, nil // gone, bound meanwhile, or its namespace is going
-		}
-		return ctrl.Result{}, fmt.Errorf("binding %s to %s: %w", klog.KObj(pod), d.Instance, err)
-	}
 	s.mu.Lock()
 	s.assumed[pod.UID] = assumption{node: d.Instance, cluster: clusterKey(pod.Namespace, pod.Labels[ecsv1alpha1.ClusterLabel]), task: task, bound: s.Clock.Now()}
 	s.mu.Unlock()
-	s.Recorder.Eventf(pod, nil, corev1.EventTypeNormal, "Scheduled", "Binding", "Successfully assigned %s/%s to %s (container instance of cluster %s)",
-		pod.Namespace, pod.Name, d.Instance, pod.Labels[ecsv1alpha1.ClusterLabel])
+	select {
+	case s.binding <- struct{}{}:
+	case <-ctx.Done():
+		s.forget(pod.UID)
+		return ctrl.Result{}, ctx.Err()
+	}
+	go func() {
+		defer func() { <-s.binding }()
+		s.bind(context.WithoutCancel(ctx), pod, d.Instance)
+	}()
 	return ctrl.Result{}, nil
+}
+
+// bind sends the binding of a decision. When it fails, the instance is released and the
+// pod decided again.
+func (s *Scheduler) bind(ctx context.Context, pod *corev1.Pod, node string) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	binding := &corev1.Binding{
+		ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace, UID: pod.UID},
+		Target:     corev1.ObjectReference{Kind: "Node", Name: node},
+	}
+	if err := s.SubResource("binding").Create(ctx, pod, binding); err != nil {
+		s.forget(pod.UID)
+		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) || apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
+			return // gone, bound meanwhile, or its namespace is going
+		}
+		log.FromContext(ctx).Error(err, "Binding failed; deciding again", "pod", klog.KObj(pod), "node", node)
+		s.retry <- event.TypedGenericEvent[*corev1.Pod]{Object: pod}
+		return
+	}
+	s.Recorder.Eventf(pod, nil, corev1.EventTypeNormal, "Scheduled", "Binding", "Successfully assigned %s/%s to %s (container instance of cluster %s)",
+		pod.Namespace, pod.Name, node, pod.Labels[ecsv1alpha1.ClusterLabel])
 }
 
 func (s *Scheduler) forget(uid types.UID) {

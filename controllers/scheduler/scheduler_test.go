@@ -221,7 +221,9 @@ func TestMayOpen(t *testing.T) {
 		change func(*ecsv1alpha1.ContainerInstance)
 		want   bool
 	}{
-		{"heartbeat only", func(c *ecsv1alpha1.ContainerInstance) { c.Status.LastHeartbeatTime = &metav1.Time{Time: time.Unix(130, 0)} }, false},
+		{"heartbeat only", func(c *ecsv1alpha1.ContainerInstance) {
+			c.Status.LastHeartbeatTime = &metav1.Time{Time: time.Unix(130, 0)}
+		}, false},
 		{"a binding took capacity", func(c *ecsv1alpha1.ContainerInstance) {
 			c.Status.RunningTasksCount, c.Status.RemainingResources = 4, res(768, 1536, "22", "80", "8080")
 		}, false},

@@ -62,6 +62,8 @@ type Harness struct {
 	ManagerBin  string
 	ManagerLog  string
 	ManagerPID  string // file holding the manager's PID, for a script's safety net
+	// ManagerMetrics is the running manager's Prometheus endpoint (http://127.0.0.1:<port>/metrics).
+	ManagerMetrics string
 
 	// Config and Client reach the cluster once CreateCluster returned.
 	Config *rest.Config
@@ -346,6 +348,7 @@ func (h *Harness) StartManager(ctx context.Context, args ...string) error {
 		return fmt.Errorf("starting the manager: %w", err)
 	}
 	h.manager, h.managerDone = cmd, make(chan struct{})
+	h.ManagerMetrics = fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics)
 	go func() {
 		_ = cmd.Wait()
 		log.Close()
@@ -382,6 +385,17 @@ func (h *Harness) ManagerProcessID() int {
 		return 0
 	}
 	return h.manager.Process.Pid
+}
+
+// ComponentProcessID is the PID of a control plane component kwokctl runs (for example
+// kube-controller-manager), from kwokctl's PID file; 0 when it has none.
+func (h *Harness) ComponentProcessID(name string) int {
+	data, err := os.ReadFile(filepath.Join(h.ClusterDir, "pids", name+".pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	return pid
 }
 
 // Teardown stops the manager and deletes the cluster; it runs once, whatever called it.

@@ -19,8 +19,11 @@ import (
 
 // load GETs URL from --concurrency workers, each pausing --interval between requests, for
 // --duration or until --requests requests were sent, and prints
-// "requests=N failures=F p50=D p99=D max=D". --host sets the Host header (and the TLS server
-// name), --cacert trusts a CA for https. It exits 1 when a request failed or none was sent.
+// "requests=N failures=F p50=D p99=D max=D". With --rate R it sends R requests a second
+// instead, open loop (openLoop), with up to --concurrency in flight, and appends " late=L":
+// the requests that waited for one in flight to end. --host sets the Host header (and the TLS
+// server name), --cacert trusts a CA for https. It exits 1 when a request failed or none was
+// sent.
 func load(args []string) int {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	duration := fs.Duration("duration", 30*time.Second, "How long to send requests.")
@@ -30,8 +33,9 @@ func load(args []string) int {
 	host := fs.String("host", "", "Host header (and TLS server name) of the requests.")
 	caFile := fs.String("cacert", "", "PEM file of a CA to trust for https.")
 	timeout := fs.Duration("timeout", 5*time.Second, "Timeout of one request.")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 || *concurrency < 1 {
-		fmt.Fprintln(os.Stderr, "usage: workload load [--duration D] [--interval I] [--concurrency N] [--requests N] [--host H] [--cacert FILE] [--timeout D] URL")
+	rate := fs.Float64("rate", 0, "Requests a second, sent on a fixed schedule whatever their latency (0: --concurrency workers with --interval).")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 || *concurrency < 1 || *rate < 0 {
+		fmt.Fprintln(os.Stderr, "usage: workload load [--duration D] [--interval I | --rate R] [--concurrency N] [--requests N] [--host H] [--cacert FILE] [--timeout D] URL")
 		return 2
 	}
 	url := fs.Arg(0)
@@ -61,31 +65,43 @@ func load(args []string) int {
 		latencies      []time.Duration
 		wg             sync.WaitGroup
 	)
-	for range *concurrency {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				if n := sent.Add(1); *limit > 0 && n > *limit {
-					return
-				}
-				start := time.Now()
-				if err := get(client, url, *host); err != nil {
-					failures.Add(1)
-					fmt.Printf("failure: %v\n", err)
-				}
-				mu.Lock()
-				latencies = append(latencies, time.Since(start))
-				mu.Unlock()
-				select {
-				case <-ctx.Done():
-				case <-time.After(*interval):
-				}
-			}
-		})
+	send := func() {
+		start := time.Now()
+		if err := get(client, url, *host); err != nil {
+			failures.Add(1)
+			fmt.Printf("failure: %v\n", err)
+		}
+		mu.Lock()
+		latencies = append(latencies, time.Since(start))
+		mu.Unlock()
 	}
-	wg.Wait()
+	var late int64
+	if *rate > 0 {
+		late = openLoop(ctx, *rate, *concurrency, *limit, send)
+	} else {
+		for range *concurrency {
+			wg.Go(func() {
+				for ctx.Err() == nil {
+					if n := sent.Add(1); *limit > 0 && n > *limit {
+						return
+					}
+					send()
+					select {
+					case <-ctx.Done():
+					case <-time.After(*interval):
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
 	slices.Sort(latencies)
-	fmt.Printf("requests=%d failures=%d p50=%s p99=%s max=%s\n", len(latencies), failures.Load(),
+	fmt.Printf("requests=%d failures=%d p50=%s p99=%s max=%s", len(latencies), failures.Load(),
 		percentile(latencies, 0.50), percentile(latencies, 0.99), percentile(latencies, 1))
+	if *rate > 0 {
+		fmt.Printf(" late=%d", late)
+	}
+	fmt.Println()
 	if failures.Load() > 0 || len(latencies) == 0 {
 		return 1
 	}
@@ -112,12 +128,62 @@ func get(client *http.Client, url, host string) error {
 	return nil
 }
 
-// percentile of sorted durations (q in [0,1]), rounded to the millisecond.
+// openLoop calls send, each call in a goroutine of its own, at the times due(start, rate, i)
+// for i = 0, 1, ... until ctx ends (no call falls due at or after its deadline) or limit calls
+// were made (0: no limit), with at most concurrency calls running, and returns when the calls
+// made have ended. A call that falls
+// due while concurrency calls run waits for one of them to end and counts as late; the calls
+// after it keep their times, so a slow call neither slows the rate nor delays the others
+// (an open loop, unlike workers that wait for their last answer).
+func openLoop(ctx context.Context, rate float64, concurrency int, limit int64, send func()) (late int64) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	running := make(chan struct{}, concurrency)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	start := time.Now()
+	deadline, hasDeadline := ctx.Deadline()
+	for i := int64(0); limit == 0 || i < limit; i++ {
+		at := due(start, rate, i)
+		if hasDeadline && !at.Before(deadline) {
+			return late
+		}
+		timer.Reset(time.Until(at))
+		select {
+		case <-ctx.Done():
+			return late
+		case <-timer.C:
+		}
+		select {
+		case running <- struct{}{}:
+		default:
+			late++
+			select {
+			case <-ctx.Done():
+				return late
+			case running <- struct{}{}:
+			}
+		}
+		wg.Go(func() {
+			defer func() { <-running }()
+			send()
+		})
+	}
+	return late
+}
+
+// due is when the i-th request (from 0) of an open loop at rate requests a second is sent.
+func due(start time.Time, rate float64, i int64) time.Time {
+	return start.Add(time.Duration(float64(i) * float64(time.Second) / rate))
+}
+
+// percentile of sorted durations (q in [0,1]), rounded to the microsecond (latencies within
+// a cluster are often under a millisecond).
 func percentile(sorted []time.Duration, q float64) time.Duration {
 	if len(sorted) == 0 {
 		return 0
 	}
 	i := int(q*float64(len(sorted))+0.5) - 1
 	i = max(0, min(i, len(sorted)-1))
-	return sorted[i].Round(time.Millisecond)
+	return sorted[i].Round(time.Microsecond)
 }

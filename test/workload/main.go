@@ -4,8 +4,8 @@
 //	workload serve [flags]     an HTTP server (default)
 //	workload run [flags]       sleep, then exit with a chosen code (a one-shot job)
 //	workload check URL         exit 0 when URL answers 2xx, else 1 (for CMD health checks)
-//	workload load [flags] URL  GET URL from N workers for a while (or N requests) and report
-//	                           the failures and latency percentiles
+//	workload load [flags] URL  GET URL from N workers, or at a fixed rate, for a while (or N
+//	                           requests) and report the failures and latency percentiles
 //	workload metadata [flags]  print TaskARN= and Family= from the task metadata endpoint v4
 //
 // The server answers / (hello), /healthz (200, or 503 once unhealthy), /env (the environment

@@ -17,8 +17,8 @@ import (
 	"github.com/kube-ecs/kube-ecs/internal/kwokharness"
 )
 
-// The pod shape of every figure: one container reserving 128 CPU units (125m) and 256 MiB,
-// as the task definition below makes it.
+// The pod shape of every figure: one container reserving 128 CPU units (125m) and 256 MiB
+// with a health check (a readiness probe), as the task definition below makes it.
 const (
 	family        = "worker"
 	image         = "public.ecr.aws/docker/library/busybox:1.36"
@@ -85,6 +85,18 @@ type bench struct {
 	o     options
 	nodes []*corev1.Node
 	seq   int
+	// lastWrites is the last task throughput run's API writes per task and per bare pod.
+	lastWrites sample
+}
+
+// waitGone waits until no object of list's kind is left in ns.
+func (b *bench) waitGone(ctx context.Context, list client.ObjectList, ns, what string) error {
+	return poll(ctx, b.o.timeout, func() (bool, error) {
+		if err := b.c.List(ctx, list, client.InNamespace(ns)); err != nil {
+			return false, err
+		}
+		return meta.LenList(list) == 0, nil
+	})
 }
 
 func (b *bench) printf(format string, args ...any) { b.h.Printf(format, args...) }
@@ -127,6 +139,9 @@ func (b *bench) ecsNamespace(ctx context.Context, prefix string) (string, error)
 			ContainerDefinitions: []ecsv1alpha1.ContainerDefinition{{
 				Name: family, Image: image, Essential: ptr(true), CPU: &cpu, Memory: &mem,
 				Command: []string{"sleep", "infinity"},
+				// A health check, as services in production have: ECS counts a task healthy
+				// when it passes, not after the 40-second rule (docs/services.md).
+				HealthCheck: &ecsv1alpha1.HealthCheck{Command: []string{"CMD", "true"}},
 			}},
 		},
 	}
@@ -358,6 +373,9 @@ func basePod() corev1.PodSpec {
 		TerminationGracePeriodSeconds: ptr(int64(0)),
 		Containers: []corev1.Container{{
 			Name: family, Image: image, Command: []string{"sleep", "infinity"},
+			// The task definition's health check, as the pod builder makes it.
+			ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}},
+				PeriodSeconds: 30, TimeoutSeconds: 5, FailureThreshold: 3},
 			Resources: corev1.ResourceRequirements{
 				Requests: corev1.ResourceList{
 					corev1.ResourceCPU:    resource.MustParse(fmt.Sprintf("%dm", (taskCPU*1000+1023)/1024)),

@@ -46,6 +46,16 @@ func (b *bench) measure(ctx context.Context) (*results, error) {
 		add("task-throughput-rate", sample{m / s.kubeECS, m / s.baseline})
 		b.printf("run %d: %d standalone tasks RUNNING in %.2fs, bare pods Running in %.2fs", r, b.o.tasks, s.kubeECS, s.baseline)
 
+		add("api-writes-per-task", sample{b.lastWrites.kubeECS, b.lastWrites.baseline})
+		b.printf("run %d: API writes per task over its life %.1f, per bare pod %.1f", r, b.lastWrites.kubeECS, b.lastWrites.baseline)
+
+		rs, err := b.rollout(ctx, b.o.rolloutSize)
+		if err != nil {
+			return nil, fmt.Errorf("rollout (%d tasks), run %d: %w", b.o.rolloutSize, r, err)
+		}
+		add("rollout", rs)
+		b.printf("run %d: rollout of %d: ECS service %.2fs, Deployment %.2fs", r, b.o.rolloutSize, rs.kubeECS, rs.baseline)
+
 		rate, nodes, err := b.placement(ctx, b.o.placementTasks)
 		if err != nil {
 			return nil, fmt.Errorf("placement (%d tasks), run %d: %w", b.o.placementTasks, r, err)
@@ -54,6 +64,14 @@ func (b *bench) measure(ctx context.Context) (*results, error) {
 		add("placement-nodes", nodes)
 		b.printf("run %d: placement: ECS scheduler %.1f pods/s on %.0f nodes (binpack memory), kube-scheduler %.1f pods/s on %.0f nodes",
 			r, rate.kubeECS, nodes.kubeECS, rate.baseline, nodes.baseline)
+	}
+	if err := b.scale(ctx, res, b.o.memoryTasks, b.o.services); err != nil {
+		return nil, fmt.Errorf("idle and memory (%d tasks, %d services): %w", b.o.memoryTasks, b.o.services, err)
+	}
+	if b.o.apprunner != "" {
+		if err := res.addAppRunner(b.o.apprunner); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }
@@ -127,6 +145,10 @@ func (b *bench) taskThroughput(ctx context.Context, m int) (sample, error) {
 	for i := range pods {
 		pods[i] = &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("pod-%04d", i), Namespace: ns}, Spec: basePod()}
 	}
+	w0, err := b.apiWrites(ctx)
+	if err != nil {
+		return s, err
+	}
 	start := time.Now()
 	if err := b.createAll(ctx, pods); err != nil {
 		return s, err
@@ -136,6 +158,18 @@ func (b *bench) taskThroughput(ctx context.Context, m int) (sample, error) {
 		return s, err
 	}
 	s.baseline = end.Sub(start).Seconds()
+	if err := parallel(pods, func(o client.Object) error { return client.IgnoreNotFound(b.c.Delete(ctx, o)) }); err != nil {
+		return s, err
+	}
+	if err := b.waitGone(ctx, &corev1.PodList{}, ns, "the pods gone"); err != nil {
+		return s, err
+	}
+	w1, err := b.apiWrites(ctx)
+	if err != nil {
+		return s, err
+	}
+	b.lastWrites.baseline = (w1.total() - w0.total()) / float64(m)
+	b.printf("API writes per bare pod: %s", w1.since(w0, m))
 	if err := b.deleteNamespace(ctx, ns); err != nil {
 		return s, err
 	}
@@ -144,6 +178,9 @@ func (b *bench) taskThroughput(ctx context.Context, m int) (sample, error) {
 		return s, err
 	}
 	tasks := b.tasks(ns, m, ecsv1alpha1.TaskSpec{})
+	if w0, err = b.apiWrites(ctx); err != nil {
+		return s, err
+	}
 	start = time.Now()
 	if err := b.createAll(ctx, tasks); err != nil {
 		return s, err
@@ -155,6 +192,21 @@ func (b *bench) taskThroughput(ctx context.Context, m int) (sample, error) {
 		return s, err
 	}
 	s.kubeECS = end.Sub(start).Seconds()
+	if err := parallel(tasks, func(o client.Object) error { return client.IgnoreNotFound(b.c.Delete(ctx, o)) }); err != nil {
+		return s, err
+	}
+	if err := b.waitGone(ctx, &ecsv1alpha1.TaskList{}, ns, "the tasks gone"); err != nil {
+		return s, err
+	}
+	if err := b.waitGone(ctx, &corev1.PodList{}, ns, "the tasks' pods gone"); err != nil {
+		return s, err
+	}
+	w1, err = b.apiWrites(ctx)
+	if err != nil {
+		return s, err
+	}
+	b.lastWrites.kubeECS = (w1.total() - w0.total()) / float64(m)
+	b.printf("API writes per task: %s", w1.since(w0, m))
 	return s, b.deleteNamespace(ctx, ns)
 }
 

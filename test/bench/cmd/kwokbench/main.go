@@ -1,6 +1,6 @@
 // Command kwokbench measures kube-ecs against the Kubernetes baseline on a kwok cluster: the
 // same control plane, the same simulated nodes and the same pod shape, side by side in one
-// run, reported as ratios (issue 9, figures 1-3):
+// run, reported as ratios (issue 9):
 //
 //  1. Service launch: an ECS Service of desiredCount N to N tasks RUNNING, against a
 //     Deployment of N replicas to N pods Running.
@@ -8,6 +8,15 @@
 //     RUNNING, against M bare Pods to all Running.
 //  3. Placement: the ECS scheduler binding M waiting EC2 tasks (binpack memory) once capacity
 //     opens, against kube-scheduler binding the same bare pods; and the nodes each used.
+//  4. Steady state: API writes per task over its life (create, RUNNING, delete, gone) against
+//     a bare pod's; the manager's reconciles per object and CPU over an idle window, against
+//     kube-controller-manager's CPU with the same objects.
+//  5. Memory: the manager's RSS and Go heap with -memory-tasks tasks and 100 services, and
+//     RSS per 1,000 tasks, against kube-controller-manager's RSS with the same pods.
+//  6. Rollout: a service of -rollout-size tasks with 200%/100% to a new revision, against a
+//     Deployment with maxSurge 100% / maxUnavailable 0 to a changed template.
+//  7. App Runner data plane (measured on kind by hack/e2e.sh, merged from -apprunner): the
+//     activator's added latency p50/p99 at a fixed rate and cold start from zero.
 //
 // Each figure is the median of -runs runs, with min and max. It prints a table and writes
 // results.json and results.svg under -out. make bench runs it in full, make bench-quick small.
@@ -38,6 +47,12 @@ type options struct {
 	serviceSizes   []int
 	tasks          int
 	placementTasks int
+	memoryTasks    int
+	services       int
+	rolloutSize    int
+	idle, settle   time.Duration
+	idleSamples    int
+	apprunner      string
 	runs           int
 	out            string
 	work           string
@@ -62,6 +77,13 @@ func parseFlags(args []string) (options, error) {
 	sizes := fs.String("service-sizes", "100,500", "Comma-separated desiredCounts of the service launch figure (N).")
 	fs.IntVar(&o.tasks, "tasks", 1000, "Standalone tasks (and bare pods) of the throughput figure (M).")
 	fs.IntVar(&o.placementTasks, "placement-tasks", 1000, "Tasks (and bare pods) the schedulers bind in the placement figure.")
+	fs.IntVar(&o.memoryTasks, "memory-tasks", 5000, "Standalone tasks running during the idle window and the memory figure.")
+	fs.IntVar(&o.services, "services", 100, "Services of one task each running with them.")
+	fs.IntVar(&o.rolloutSize, "rollout-size", 100, "Tasks (and replicas) of the rollout figure.")
+	fs.DurationVar(&o.idle, "idle", 5*time.Minute, "Idle window of the steady state figures.")
+	fs.DurationVar(&o.settle, "settle", 30*time.Second, "Wait between the last task RUNNING and the idle window.")
+	fs.IntVar(&o.idleSamples, "idle-samples", 5, "Slices of the idle window (the samples of its figures).")
+	fs.StringVar(&o.apprunner, "apprunner", "", "JSON file of the App Runner data plane figures measured on kind (test/e2e/bench_test.go); none: left out.")
 	fs.IntVar(&o.runs, "runs", 3, "Runs of every figure; each reports the median, min and max.")
 	fs.StringVar(&o.out, "out", filepath.Join(root, "bench"), "Folder of results.json and results.svg.")
 	fs.StringVar(&o.work, "work", filepath.Join(root, ".local", "bench"), "Folder of the cluster's state and logs (manager.log, logs/).")
@@ -76,8 +98,8 @@ func parseFlags(args []string) (options, error) {
 		}
 		o.serviceSizes = append(o.serviceSizes, n)
 	}
-	if o.nodes < 3 || o.tasks < 1 || o.placementTasks < 1 || o.runs < 1 {
-		return o, fmt.Errorf("-nodes must be at least 3, -tasks, -placement-tasks and -runs at least 1")
+	if o.nodes < 3 || o.tasks < 1 || o.placementTasks < 1 || o.runs < 1 || o.memoryTasks < 1 || o.services < 0 || o.rolloutSize < 1 || o.idleSamples < 1 || o.idle <= 0 {
+		return o, fmt.Errorf("-nodes must be at least 3; -tasks, -placement-tasks, -memory-tasks, -rollout-size, -runs and -idle-samples at least 1; -idle positive")
 	}
 	return o, nil
 }

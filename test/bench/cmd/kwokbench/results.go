@@ -27,6 +27,7 @@ type results struct {
 	Timestamp         string     `json:"timestamp"`
 	Duration          string     `json:"duration"`
 	Parameters        parameters `json:"parameters"`
+	AppRunnerRuns     int        `json:"appRunnerRuns,omitempty"`
 	Figures           []*figure  `json:"figures"`
 }
 
@@ -41,6 +42,11 @@ type parameters struct {
 	ServiceSizes   []int `json:"serviceSizes"`
 	Tasks          int   `json:"tasks"`
 	PlacementTasks int   `json:"placementTasks"`
+	MemoryTasks    int   `json:"memoryTasks"`
+	Services       int   `json:"services"`
+	RolloutSize    int   `json:"rolloutSize"`
+	IdleSeconds    int   `json:"idleSeconds"`
+	IdleSamples    int   `json:"idleSamples"`
 	Runs           int   `json:"runs"`
 }
 
@@ -96,7 +102,8 @@ func newResults(o options) *results {
 		Command:           command(),
 		Timestamp:         time.Now().UTC().Format(time.RFC3339),
 		Parameters: parameters{Nodes: o.nodes, Zones: len(zones), ServiceSizes: o.serviceSizes, Tasks: o.tasks,
-			PlacementTasks: o.placementTasks, Runs: o.runs},
+			PlacementTasks: o.placementTasks, MemoryTasks: o.memoryTasks, Services: o.services, RolloutSize: o.rolloutSize,
+			IdleSeconds: int(o.idle.Seconds()), IdleSamples: o.idleSamples, Runs: o.runs},
 	}
 	for _, n := range o.serviceSizes {
 		r.Figures = append(r.Figures, &figure{ID: fmt.Sprintf("service-launch-%d", n), Name: fmt.Sprintf("Service launch, N=%d", n),
@@ -111,8 +118,66 @@ func newResults(o options) *results {
 			KubeECSName: "ECS scheduler (binpack memory)", BaselineName: "kube-scheduler (default)", displayDigits: 1},
 		&figure{ID: "placement-nodes", Name: fmt.Sprintf("Nodes used, %d pods", o.placementTasks), Unit: "nodes", Better: "lower",
 			KubeECSName: "ECS binpack memory", BaselineName: "kube-scheduler (default)", displayDigits: 0},
+		&figure{ID: "api-writes-per-task", Name: fmt.Sprintf("API writes per task over its life, M=%d", o.tasks), Unit: "writes", Better: "lower",
+			KubeECSName: "Task: create, RUNNING, delete, gone (all clients)", BaselineName: "bare Pod: create, Running, delete, gone", displayDigits: 1},
+		&figure{ID: "rollout", Name: fmt.Sprintf("Rolling update, %d tasks, 200%%/100%%", o.rolloutSize), Unit: "s", Better: "lower",
+			KubeECSName: "ECS Service to a new revision", BaselineName: "Deployment maxSurge 100% maxUnavailable 0", displayDigits: 2},
+		&figure{ID: "idle-reconciles", Name: fmt.Sprintf("Idle reconciles per object, per %s", o.idle/time.Duration(o.idleSamples)), Unit: "reconciles", Better: "lower",
+			KubeECSName: fmt.Sprintf("manager, %d tasks + %d services", o.memoryTasks, o.services), BaselineName: "goal: none", displayDigits: 3},
+		&figure{ID: "idle-cpu", Name: "CPU while idle", Unit: "% of a core", Better: "lower",
+			KubeECSName: "manager", BaselineName: "kube-controller-manager, same objects", displayDigits: 2},
+		&figure{ID: "memory-rss", Name: fmt.Sprintf("RSS with %d tasks and %d services", o.memoryTasks, o.services), Unit: "MiB", Better: "lower",
+			KubeECSName: "manager", BaselineName: "kube-controller-manager, same pods", displayDigits: 0},
+		&figure{ID: "memory-rss-per-1000", Name: "RSS growth per 1,000 tasks", Unit: "MiB", Better: "lower",
+			KubeECSName: "manager", BaselineName: "kube-controller-manager, per 1,000 pods", displayDigits: 1},
+		&figure{ID: "memory-heap", Name: fmt.Sprintf("Go heap with %d tasks and %d services", o.memoryTasks, o.services), Unit: "MiB", Better: "lower",
+			KubeECSName: "manager", BaselineName: "manager with no objects", displayDigits: 0},
 	)
 	return r
+}
+
+// appRunnerRuns is what test/e2e/bench_test.go writes: the App Runner data plane on kind.
+type appRunnerRuns struct {
+	RateRPS         float64 `json:"rateRps"`
+	DurationSeconds float64 `json:"durationSeconds"`
+	Runs            []struct {
+		DirectP50Ms      float64 `json:"directP50Ms"`
+		DirectP99Ms      float64 `json:"directP99Ms"`
+		ActivatorP50Ms   float64 `json:"activatorP50Ms"`
+		ActivatorP99Ms   float64 `json:"activatorP99Ms"`
+		ColdStartSeconds float64 `json:"coldStartSeconds"`
+		PodStartSeconds  float64 `json:"podStartSeconds"`
+	} `json:"runs"`
+}
+
+// addAppRunner adds figure 7 from the file the kind benchmark wrote.
+func (r *results) addAppRunner(file string) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("reading the App Runner figures: %w", err)
+	}
+	var a appRunnerRuns
+	if err := json.Unmarshal(data, &a); err != nil {
+		return fmt.Errorf("reading the App Runner figures in %s: %w", file, err)
+	}
+	if len(a.Runs) == 0 {
+		return fmt.Errorf("%s has no runs", file)
+	}
+	load := fmt.Sprintf("%.0f req/s for %.0fs on kind", a.RateRPS, a.DurationSeconds)
+	p50 := &figure{ID: "apprunner-latency-p50", Name: "App Runner latency p50, " + load, Unit: "ms", Better: "lower",
+		KubeECSName: "through the activator", BaselineName: "the instance pod directly", displayDigits: 2}
+	p99 := &figure{ID: "apprunner-latency-p99", Name: "App Runner latency p99, " + load, Unit: "ms", Better: "lower",
+		KubeECSName: "through the activator", BaselineName: "the instance pod directly", displayDigits: 2}
+	cold := &figure{ID: "apprunner-cold-start", Name: "App Runner cold start from zero, on kind", Unit: "s", Better: "lower",
+		KubeECSName: "request to answer through the activator", BaselineName: "the pod's own start (Deployment 0 to 1 Ready)", displayDigits: 2}
+	for _, run := range a.Runs {
+		p50.add(sample{run.ActivatorP50Ms, run.DirectP50Ms})
+		p99.add(sample{run.ActivatorP99Ms, run.DirectP99Ms})
+		cold.add(sample{run.ColdStartSeconds, run.PodStartSeconds})
+	}
+	r.Figures = append(r.Figures, p50, p99, cold)
+	r.AppRunnerRuns = len(a.Runs)
+	return nil
 }
 
 func (r *results) figure(id string) *figure {
@@ -122,6 +187,14 @@ func (r *results) figure(id string) *figure {
 		}
 	}
 	panic("no figure " + id)
+}
+
+// ratio is "n/a" for a baseline of zero (a goal, not a measurement).
+func (f *figure) ratio() string {
+	if f.Baseline.Median == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2fx", f.Ratio)
 }
 
 func (f *figure) format(v float64) string { return fmt.Sprintf("%.*f", f.displayDigits, v) }
@@ -136,8 +209,8 @@ func (r *results) table() string {
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "FIGURE\tUNIT\tKUBE-ECS\tBASELINE\tRATIO\tBETTER\tKUBE-ECS MIN/MEDIAN/MAX\tBASELINE MIN/MEDIAN/MAX")
 	for _, f := range r.Figures {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.2fx\t%s\t%s\t%s\n", f.Name, f.Unit, f.format(f.KubeECS.Median), f.format(f.Baseline.Median),
-			f.Ratio, f.Better, f.spread(f.KubeECS), f.spread(f.Baseline))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.Name, f.Unit, f.format(f.KubeECS.Median), f.format(f.Baseline.Median),
+			f.ratio(), f.Better, f.spread(f.KubeECS), f.spread(f.Baseline))
 	}
 	w.Flush()
 	return b.String()
@@ -180,7 +253,7 @@ func (r *results) svg() string {
 			scale = 1
 		}
 		fmt.Fprintf(&b, `<text x="20" y="%d" font-weight="bold">%s</text>`+"\n", y+16, html.EscapeString(f.Name))
-		fmt.Fprintf(&b, `<text x="20" y="%d" fill="#555">ratio %.2fx (%s is better)</text>`+"\n", y+34, f.Ratio, f.Better)
+		fmt.Fprintf(&b, `<text x="20" y="%d" fill="#555">ratio %s (%s is better)</text>`+"\n", y+34, f.ratio(), f.Better)
 		for j, side := range []struct {
 			s     stat
 			color string
