@@ -41,6 +41,7 @@ const (
 type options struct {
 	metricsAddr     string
 	probeAddr       string
+	pprofAddr       string
 	leaderElect     bool
 	leaderElectNS   string
 	scope           arn.Scope
@@ -77,6 +78,7 @@ func parseFlags(args []string) (options, *zap.Options, error) {
 	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address the metrics endpoint binds to; 0 turns it off.")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz endpoints bind to.")
+	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address Go's /debug/pprof endpoints bind to, for profiling (127.0.0.1:<port>); 0 turns them off.")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader so that only one manager replica reconciles at a time.")
 	fs.StringVar(&o.leaderElectNS, "leader-election-namespace", "", "Namespace of the leader election lease (default: the pod's namespace).")
 	fs.StringVar(&o.scope.Region, "region", arn.DefaultRegion, "Region used in the ARNs kube-ecs reports.")
@@ -187,6 +189,7 @@ func run(o options) error {
 		Scheme:                  scheme.New(),
 		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:  o.probeAddr,
+		PprofBindAddress:        o.pprofAddr,
 		LeaderElection:          o.leaderElect,
 		LeaderElectionID:        "kube-ecs-manager.kube-ecs.io",
 		LeaderElectionNamespace: o.leaderElectNS,

@@ -132,7 +132,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 			r.emitEgress(base, svc)
 		case apierrors.IsConflict(perr) && err == nil:
 			// The cache had not caught up with the last write: run again on the newer object.
-			result = ctrl.Result{RequeueAfter: time.Second}
+			result = ctrl.Result{RequeueAfter: objstatus.ConflictRetry}
 		case err == nil:
 			err = perr
 		}

@@ -60,9 +60,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		} else {
 			cluster.Status.ObservedGeneration = cluster.Generation
 		}
-		if perr := objstatus.Patch(ctx, r.Client, base, cluster, base.Status, cluster.Status); perr != nil && err == nil {
-			err = perr
-		}
+		objstatus.Settle(objstatus.Patch(ctx, r.Client, base, cluster, base.Status, cluster.Status), &result, &err)
 	}()
 
 	m, err := r.getMembers(ctx, cluster)

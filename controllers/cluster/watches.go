@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -17,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
+	"github.com/kube-ecs/kube-ecs/controllers/internal/coalesce"
 )
 
 // clusterIndex indexes Tasks, Services, ContainerInstances and services' Pods by the name of
@@ -91,35 +90,16 @@ func clusterOfPod(o client.Object) string {
 }
 
 // toCluster enqueues the cluster an object names.
-// CountsDelay is how long a change of a member waits before the cluster counts again: the
-// changes of that second are counted together, so a thousand tasks starting make a few
-// status writes, not a thousand (ECS's counts are eventually consistent too).
-const CountsDelay = time.Second
-
-// toCluster enqueues the cluster a member names (before and after an update), CountsDelay
-// later.
+// toCluster enqueues the cluster a member names (before and after an update), with the
+// other changes of the same second.
 func toCluster(clusterOf func(client.Object) string) handler.EventHandler {
-	add := func(q workqueue.TypedRateLimitingInterface[reconcile.Request], objs ...client.Object) {
-		for _, o := range objs {
-			if name := clusterOf(o); name != "" {
-				q.AddAfter(reconcile.Request{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: name}}, CountsDelay)
-			}
+	return coalesce.EnqueueAfter(func(_ context.Context, o client.Object) []reconcile.Request {
+		name := clusterOf(o)
+		if name == "" {
+			return nil
 		}
-	}
-	return handler.Funcs{
-		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(q, e.Object)
-		},
-		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(q, e.ObjectOld, e.ObjectNew)
-		},
-		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(q, e.Object)
-		},
-		GenericFunc: func(_ context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(q, e.Object)
-		},
-	}
+		return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: name}}}
+	})
 }
 
 // changed lets an update through only when key, what the cluster reads of the object,

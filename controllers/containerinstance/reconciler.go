@@ -22,6 +22,7 @@ import (
 
 	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
 	"github.com/kube-ecs/kube-ecs/controllers/index"
+	"github.com/kube-ecs/kube-ecs/controllers/internal/coalesce"
 	"github.com/kube-ecs/kube-ecs/controllers/internal/objstatus"
 	"github.com/kube-ecs/kube-ecs/internal/arn"
 )
@@ -52,7 +53,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	err := ctrl.NewControllerManagedBy(mgr).
 		For(&ecsv1alpha1.ContainerInstance{}).
 		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.instancesOfNode)).
-		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(r.instancesOfPod), builder.WithPredicates(podUsageChanged)).
+		// remainingResources and the task counts follow the pods a second later, with the
+		// other changes of that second: a burst of tasks is one status write per instance
+		// and second, not one per task.
+		Watches(&corev1.Pod{}, coalesce.EnqueueAfter(r.instancesOfPod), builder.WithPredicates(podUsageChanged)).
 		Watches(&coordinationv1.Lease{}, handler.EnqueueRequestsFromMapFunc(r.instancesOfLease)).
 		Named("containerinstance").
 		Complete(r)
@@ -92,7 +96,7 @@ func (r *Reconciler) instancesByNode(ctx context.Context, node string) []ctrl.Re
 		return nil
 	}
 	list := &ecsv1alpha1.ContainerInstanceList{}
-	if err := r.List(ctx, list, client.MatchingFields{index.InstanceNode: node}); err != nil {
+	if err := r.List(ctx, list, client.MatchingFields{index.InstanceNode: node}, client.UnsafeDisableDeepCopy); err != nil {
 		log.FromContext(ctx).Error(err, "Listing the container instances of a node", "node", node)
 		return nil
 	}
@@ -161,13 +165,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		if err == nil {
 			ci.Status.ObservedGeneration = ci.Generation
 		}
-		if perr := objstatus.Patch(ctx, r.Client, base, ci, base.Status, ci.Status); perr != nil && err == nil {
-			if apierrors.IsConflict(perr) {
-				result = ctrl.Result{Requeue: true}
-				return
-			}
-			err = perr
-		}
+		objstatus.Settle(objstatus.Patch(ctx, r.Client, base, ci, base.Status, ci.Status), &result, &err)
 	}()
 	now := r.Clock.Now()
 	st := &ci.Status

@@ -208,7 +208,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 			// The cache had not caught up with the last write yet: run again on the newer
 			// object; the events of this pass are sent then.
 			tr.restore(before)
-			result, err = ctrl.Result{Requeue: true}, nil
+			result, err = ctrl.Result{RequeueAfter: objstatus.ConflictRetry}, nil
 			return
 		case err == nil:
 			err = perr

@@ -44,8 +44,8 @@ const DefaultRetention = time.Hour
 // Reconciler runs Tasks as Pods and reports ECS's task lifecycle.
 type Reconciler struct {
 	client.Client
-	// APIReader reads the node a task landed on (for its availability zone) without caching
-	// every node.
+	// APIReader reads, past the cache, the node a task landed on (for its availability zone;
+	// without caching every node) and a pod the cache does not show yet.
 	APIReader client.Reader
 	Scope     arn.Scope
 	Clock     clock.PassiveClock
@@ -83,7 +83,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 }
 
 // workers is how many tasks the controller reconciles at once.
-const workers = 4
+const workers = 8
 
 // Reconcile starts the task's pod once, derives the task's ECS state from it, stops the pod
 // when ECS would stop the task, and deletes the task when its retention has passed.
@@ -102,9 +102,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		} else {
 			task.Status.ObservedGeneration = task.Generation
 		}
-		if perr := objstatus.Patch(ctx, r.Client, base, task, base.Status, task.Status); perr != nil && err == nil {
-			err = perr
-		}
+		objstatus.Settle(objstatus.Patch(ctx, r.Client, base, task, base.Status, task.Status), &result, &err)
 	}()
 
 	if task.Status.LastStatus == ecsv1alpha1.TaskStopped && r.retentionPassed(task) {
@@ -131,10 +129,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 }
 
 // getPod returns the task's pod, nil when there is none. A pod of that name the task does
-// not control is never used.
+// not control is never used. A task whose status names its pod and does not find it in the
+// cache asks the API server: the cache may not have shown a pod just created yet, and a pod
+// taken for deleted stops the task.
 func (r *Reconciler) getPod(ctx context.Context, task *ecsv1alpha1.Task) (*corev1.Pod, error) {
 	pod := &corev1.Pod{}
-	err := r.Get(ctx, client.ObjectKey{Namespace: task.Namespace, Name: resources.PodName(task)}, pod)
+	key := client.ObjectKey{Namespace: task.Namespace, Name: resources.PodName(task)}
+	err := r.Get(ctx, key, pod)
+	if apierrors.IsNotFound(err) && task.Status.PodName != "" && task.Status.LastStatus != ecsv1alpha1.TaskStopped && r.APIReader != nil {
+		err = r.APIReader.Get(ctx, key, pod)
+	}
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
@@ -248,7 +252,7 @@ func (r *Reconciler) reconcileLifecycle(ctx context.Context, task *ecsv1alpha1.T
 		}
 	}
 	r.setConditions(task, pod)
-	if task.Status.LastStatus != prev {
+	if task.Status.LastStatus != prev && eventWorthy(task.Status.LastStatus) {
 		var related runtime.Object // a nil *Pod in the interface would make the recorder panic
 		if pod != nil {
 			related = pod

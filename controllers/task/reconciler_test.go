@@ -12,10 +12,15 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
+	"github.com/kube-ecs/kube-ecs/controllers/task"
+	"github.com/kube-ecs/kube-ecs/internal/arn"
 	"github.com/kube-ecs/kube-ecs/internal/testenv"
 )
 
@@ -362,5 +367,47 @@ func TestTaskThatCannotStart(t *testing.T) {
 				return nil
 			})
 		})
+	}
+}
+
+// laggingCache is the API server seen through a cache that has not shown pods yet: the pod
+// a task just created is not there.
+type laggingCache struct{ client.Client }
+
+func (c laggingCache) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if _, ok := obj.(*corev1.Pod); ok {
+		return apierrors.NewNotFound(corev1.Resource("pods"), key.Name)
+	}
+	return c.Client.Get(ctx, key, obj, opts...)
+}
+
+// TestPodNotInCacheYet: a reconcile whose cache does not show the pod the task's status
+// names yet (the pod was just created) must not take it for deleted and stop the task.
+func TestPodNotInCacheYet(t *testing.T) {
+	ns := env.NewNamespace(t, "task")
+	env.Create(t, cluster(ns), appWithSidecar(ns))
+	tk := newTask(ns, "fresh", "app")
+	env.Create(t, tk)
+	waitPod(t, tk)
+	waitTask(t, tk, func(got *ecsv1alpha1.Task) error {
+		if got.Status.PodName == "" {
+			return fmt.Errorf("status.podName not written yet")
+		}
+		return nil
+	})
+
+	lagging := &task.Reconciler{
+		Client: laggingCache{env.Client}, APIReader: env.Client, Scope: arn.Scope{Region: arn.DefaultRegion, Account: arn.DefaultAccount},
+		Clock: clock.RealClock{}, Recorder: events.NewFakeRecorder(10), Pools: task.DefaultPools(), Retention: retention,
+	}
+	if _, err := lagging.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(tk)}); err != nil {
+		t.Fatalf("Reconcile: %v", err)
+	}
+	got := &ecsv1alpha1.Task{}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(tk), got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.LastStatus == ecsv1alpha1.TaskStopped || got.Status.DesiredStatus == ecsv1alpha1.TaskStopped {
+		t.Errorf("the task stopped (%s: %s) though its pod exists", got.Status.StopCode, got.Status.StoppedReason)
 	}
 }

@@ -74,6 +74,13 @@ func eventType(task *ecsv1alpha1.Task) string {
 }
 
 // transitionMessage reads like the task state changes ECS sends to EventBridge.
+// eventWorthy: a task records an Event when it stops, with its stop code and reason (ECS's
+// "Task stopped" event). The states on the way are in its status, which kubectl get shows:
+// an Event for each would add half again to the API writes of a task's life.
+func eventWorthy(s ecsv1alpha1.TaskLifecycleStatus) bool {
+	return s == ecsv1alpha1.TaskStopped
+}
+
 func transitionMessage(task *ecsv1alpha1.Task) string {
 	msg := fmt.Sprintf("(task %s) is %s", resources.TaskID(task), task.Status.LastStatus)
 	if task.Status.LastStatus == ecsv1alpha1.TaskStopped && task.Status.StopCode != "" {

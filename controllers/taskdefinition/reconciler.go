@@ -70,9 +70,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 				Reason: ecsv1alpha1.ReconcileErrorReason, Message: err.Error(), ObservedGeneration: td.Generation,
 			})
 		}
-		if perr := objstatus.Patch(ctx, r.Client, base, td, base.Status, td.Status); perr != nil && err == nil {
-			err = perr
-		}
+		objstatus.Settle(objstatus.Patch(ctx, r.Client, base, td, base.Status, td.Status), &result, &err)
 	}()
 
 	revs, err := r.getRevisions(ctx, td)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -175,9 +176,11 @@ func (b *bench) ecsNamespace(ctx context.Context, prefix string) (string, error)
 	return ns, nil
 }
 
-// deleteNamespace deletes ns and waits until it is gone, so that the next run starts on
-// empty nodes and an idle manager. Services are marked for deletion at any desiredCount
-// (the admission policy otherwise refuses), tasks go before their pods, the pods at once.
+// deleteNamespace empties ns and deletes it: the next figure starts on empty nodes and an
+// idle manager once the services, tasks and pods are gone; the namespace itself (the
+// namespace controller takes seconds to finish one) goes meanwhile. Services are marked for
+// deletion at any desiredCount (the admission policy otherwise refuses), tasks go before
+// their pods, the pods at once.
 func (b *bench) deleteNamespace(ctx context.Context, ns string) error {
 	start := time.Now()
 	svcs := &ecsv1alpha1.ServiceList{}
@@ -200,21 +203,42 @@ func (b *bench) deleteNamespace(ctx context.Context, ns string) error {
 	if err := b.c.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(ns), client.GracePeriodSeconds(0)); err != nil {
 		return fmt.Errorf("deleting the pods of %s: %w", ns, err)
 	}
-	if err := client.IgnoreNotFound(b.c.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})); err != nil {
-		return fmt.Errorf("deleting namespace %s: %w", ns, err)
-	}
 	err := poll(ctx, 3*time.Minute, func() (bool, error) {
-		err := b.c.Get(ctx, client.ObjectKey{Name: ns}, &corev1.Namespace{})
-		if err == nil {
+		left := 0
+		for _, l := range []client.ObjectList{&ecsv1alpha1.ServiceList{}, &ecsv1alpha1.TaskList{}, &corev1.PodList{}} {
+			if err := b.c.List(ctx, l, client.InNamespace(ns)); err != nil {
+				return false, err
+			}
+			left += meta.LenList(l)
+		}
+		if left > 0 {
 			// Pods deleted by their controllers' owners come back until those go.
 			_ = b.c.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(ns), client.GracePeriodSeconds(0))
 		}
-		return client.IgnoreNotFound(err) == nil && err != nil, nil
+		return left == 0, nil
 	})
 	if err != nil {
-		return fmt.Errorf("waiting for namespace %s to go: %w", ns, err)
+		return fmt.Errorf("waiting for the services, tasks and pods of %s to go: %w", ns, err)
 	}
-	b.printf("namespace %s deleted in %s", ns, kwokharness.Since(start))
+	clusters := &ecsv1alpha1.ClusterList{}
+	if err := b.c.List(ctx, clusters, client.InNamespace(ns)); err != nil {
+		return err
+	}
+	if err := client.IgnoreNotFound(b.c.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})); err != nil {
+		return fmt.Errorf("deleting namespace %s: %w", ns, err)
+	}
+	if len(clusters.Items) > 0 {
+		// The manager deregisters the container instances and releases the cluster: that
+		// is its work, and must not overlap the next figure.
+		err := poll(ctx, 3*time.Minute, func() (bool, error) {
+			err := b.c.Get(ctx, client.ObjectKey{Name: ns}, &corev1.Namespace{})
+			return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+		})
+		if err != nil {
+			return fmt.Errorf("waiting for namespace %s to go: %w", ns, err)
+		}
+	}
+	b.printf("namespace %s emptied in %s", ns, kwokharness.Since(start))
 	return nil
 }
 

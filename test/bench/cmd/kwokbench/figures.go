@@ -153,6 +153,7 @@ func (b *bench) taskThroughput(ctx context.Context, m int) (sample, error) {
 	if err := b.createAll(ctx, pods); err != nil {
 		return s, err
 	}
+	b.printf("%d bare pods created in %s", m, time.Since(start).Round(time.Millisecond))
 	end, err := b.waitCount(ctx, &corev1.PodList{}, ns, m, podRunning, b.o.timeout, fmt.Sprintf("%d pods Running", m))
 	if err != nil {
 		return s, err
@@ -185,6 +186,7 @@ func (b *bench) taskThroughput(ctx context.Context, m int) (sample, error) {
 	if err := b.createAll(ctx, tasks); err != nil {
 		return s, err
 	}
+	b.printf("%d tasks created in %s", m, time.Since(start).Round(time.Millisecond))
 	end, err = b.waitCount(ctx, &ecsv1alpha1.TaskList{}, ns, m, func(o client.Object) bool {
 		return o.(*ecsv1alpha1.Task).Status.LastStatus == ecsv1alpha1.TaskRunning
 	}, b.o.timeout, fmt.Sprintf("%d tasks RUNNING", m))

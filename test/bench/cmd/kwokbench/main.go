@@ -53,6 +53,7 @@ type options struct {
 	idle, settle   time.Duration
 	idleSamples    int
 	apprunner      string
+	pprof          string
 	runs           int
 	out            string
 	work           string
@@ -84,6 +85,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.settle, "settle", 30*time.Second, "Wait between the last task RUNNING and the idle window.")
 	fs.IntVar(&o.idleSamples, "idle-samples", 5, "Slices of the idle window (the samples of its figures).")
 	fs.StringVar(&o.apprunner, "apprunner", "", "JSON file of the App Runner data plane figures measured on kind (test/e2e/bench_test.go); none: left out.")
+	fs.StringVar(&o.pprof, "pprof", "", "Address the manager serves /debug/pprof on (127.0.0.1:<port>), to profile a run; empty: none.")
 	fs.IntVar(&o.runs, "runs", 3, "Runs of every figure; each reports the median, min and max.")
 	fs.StringVar(&o.out, "out", filepath.Join(root, "bench"), "Folder of results.json and results.svg.")
 	fs.StringVar(&o.work, "work", filepath.Join(root, ".local", "bench"), "Folder of the cluster's state and logs (manager.log, logs/).")
@@ -125,6 +127,7 @@ func run(o options) int {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kwokbench: FAILED: %v\n", err)
 		h.ShowLogTails()
+		dumpState(h, o.work)
 		return 1
 	}
 	res.Duration = kwokharness.Since(start).String()
@@ -164,9 +167,29 @@ func setup(h *kwokharness.Harness, o options) (*bench, error) {
 	}
 	h.Printf("CRDs and admission policies installed in %s", kwokharness.Since(step))
 	step = time.Now()
-	if err := h.StartManager(ctx); err != nil {
+	var managerArgs []string
+	if o.pprof != "" {
+		managerArgs = append(managerArgs, "--pprof-bind-address="+o.pprof)
+	}
+	if err := h.StartManager(ctx, managerArgs...); err != nil {
 		return nil, err
 	}
 	h.Printf("manager (pid %d) healthy in %s", h.ManagerProcessID(), kwokharness.Since(step))
 	return b, nil
+}
+
+// dumpState keeps what the cluster held when a figure failed (the ECS objects, pods and
+// events of every namespace) in work/failure.yaml, for the manager log to be read against.
+func dumpState(h *kwokharness.Harness, work string) {
+	out, err := h.Kubectl("get", "tasks,services,containerinstances,pods,events", "-A", "-o", "yaml")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kwokbench: dumping the cluster's state: %v\n", err)
+		return
+	}
+	file := filepath.Join(work, "failure.yaml")
+	if err := os.WriteFile(file, []byte(out), 0o644); err != nil {
+		fmt.Fprintf(os.Stderr, "kwokbench: %v\n", err)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "kwokbench: the cluster's objects when it failed are in %s\n", file)
 }
