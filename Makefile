@@ -82,7 +82,7 @@ docker-build: ## Build the images (FROM scratch, one static binary, non-root) as
 ##@ Test
 
 .PHONY: test
-test: verify vet test-envtest test-fuzz test-kwok test-e2e ## Run every tier: generated files, vet, unit + envtest suites, a bounded fuzz run, placement at scale on kwok, then e2e on kind.
+test: verify vet test-envtest test-fuzz test-kwok bench-quick test-e2e ## Run every tier: generated files, vet, unit + envtest suites, a bounded fuzz run, placement at scale on kwok, the benchmarks small (kept working, speed not judged), then e2e on kind.
 
 .PHONY: test-envtest
 test-envtest: envtest-assets ## Run the unit and envtest suites (-tags envtest): the fast loop with an API server.

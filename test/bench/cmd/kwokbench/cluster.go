@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -200,19 +201,27 @@ func (b *bench) deleteNamespace(ctx context.Context, ns string) error {
 	if err := client.IgnoreNotFound(b.c.DeleteAllOf(ctx, &ecsv1alpha1.Task{}, client.InNamespace(ns))); err != nil && !meta.IsNoMatchError(err) {
 		return fmt.Errorf("deleting the tasks of %s: %w", ns, err)
 	}
+	for _, o := range []client.Object{&appsv1.Deployment{}, &appsv1.ReplicaSet{}} {
+		if err := b.c.DeleteAllOf(ctx, o, client.InNamespace(ns), client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil {
+			return fmt.Errorf("deleting the workloads of %s: %w", ns, err)
+		}
+	}
 	if err := b.c.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(ns), client.GracePeriodSeconds(0)); err != nil {
 		return fmt.Errorf("deleting the pods of %s: %w", ns, err)
 	}
 	err := poll(ctx, 3*time.Minute, func() (bool, error) {
 		left := 0
-		for _, l := range []client.ObjectList{&ecsv1alpha1.ServiceList{}, &ecsv1alpha1.TaskList{}, &corev1.PodList{}} {
+		for _, l := range []client.ObjectList{&ecsv1alpha1.ServiceList{}, &ecsv1alpha1.TaskList{}, &appsv1.ReplicaSetList{}, &corev1.PodList{}} {
 			if err := b.c.List(ctx, l, client.InNamespace(ns)); err != nil {
 				return false, err
 			}
 			left += meta.LenList(l)
 		}
 		if left > 0 {
-			// Pods deleted by their controllers' owners come back until those go.
+			// A service's workloads and pods come back until the service is gone.
+			for _, o := range []client.Object{&appsv1.Deployment{}, &appsv1.ReplicaSet{}} {
+				_ = b.c.DeleteAllOf(ctx, o, client.InNamespace(ns), client.PropagationPolicy(metav1.DeletePropagationBackground))
+			}
 			_ = b.c.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(ns), client.GracePeriodSeconds(0))
 		}
 		return left == 0, nil
