@@ -64,6 +64,9 @@ func (b *bench) measure(ctx context.Context) (*results, error) {
 		add("placement-nodes", nodes)
 		b.printf("run %d: placement: ECS scheduler %.1f pods/s on %.0f nodes (binpack memory), kube-scheduler %.1f pods/s on %.0f nodes",
 			r, rate.kubeECS, nodes.kubeECS, rate.baseline, nodes.baseline)
+		if err := res.write(b.o.out); err != nil {
+			return nil, err
+		}
 	}
 	if err := b.scale(ctx, res, b.o.memoryTasks, b.o.services); err != nil {
 		return nil, fmt.Errorf("idle and memory (%d tasks, %d services): %w", b.o.memoryTasks, b.o.services, err)

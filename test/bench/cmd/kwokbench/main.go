@@ -130,7 +130,7 @@ func run(o options) int {
 		dumpState(h, o.work)
 		return 1
 	}
-	res.Duration = kwokharness.Since(start).String()
+	res.Duration, res.Complete = kwokharness.Since(start).String(), true
 	fmt.Println()
 	fmt.Print(res.table())
 	if err := res.write(o.out); err != nil {

@@ -19,16 +19,19 @@ import (
 
 // results is what results.json holds.
 type results struct {
-	Machine           machine    `json:"machine"`
-	GoVersion         string     `json:"goVersion"`
-	KubernetesVersion string     `json:"kubernetesVersion"`
-	GitRevision       string     `json:"gitRevision"`
-	Command           string     `json:"command"`
-	Timestamp         string     `json:"timestamp"`
-	Duration          string     `json:"duration"`
-	Parameters        parameters `json:"parameters"`
-	AppRunnerRuns     int        `json:"appRunnerRuns,omitempty"`
-	Figures           []*figure  `json:"figures"`
+	Machine           machine `json:"machine"`
+	GoVersion         string  `json:"goVersion"`
+	KubernetesVersion string  `json:"kubernetesVersion"`
+	GitRevision       string  `json:"gitRevision"`
+	Command           string  `json:"command"`
+	Timestamp         string  `json:"timestamp"`
+	Duration          string  `json:"duration"`
+	// Complete is false while the run goes on: the file is written after every run, so that
+	// a run that fails late keeps the figures measured before.
+	Complete      bool       `json:"complete"`
+	Parameters    parameters `json:"parameters"`
+	AppRunnerRuns int        `json:"appRunnerRuns,omitempty"`
+	Figures       []*figure  `json:"figures"`
 }
 
 type machine struct {

@@ -298,7 +298,7 @@ func (b *bench) scale(ctx context.Context, res *results, m, services int) error 
 		b.printf("idle slice: %.0f reconciles (%v), manager CPU %.2f%%, kube-controller-manager CPU %.2f%%, manager RSS %.0f MiB heap %.0f MiB, kube-controller-manager RSS %.0f MiB",
 			s.reconciles, s.reconcilesByController, s.managerCPU, s.kcmCPU, s.managerRSS/mib, s.managerHeap/mib, s.kcmRSS/mib)
 	}
-	return b.deleteNamespace(ctx, ns)
+	return nil // the last figure: the cluster goes with everything in it
 }
 
 // idleWindow reads the manager and kube-controller-manager over -idle, in -idle-samples
