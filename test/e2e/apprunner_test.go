@@ -124,6 +124,25 @@ spec:
 	return logs
 }
 
+// applyPlainCopy applies Deployment "plain": the pods of App Runner service name's
+// Deployment, at zero replicas and labelled as a service of its own (the baseline of a cold
+// start).
+func applyPlainCopy(ns, name string) {
+	GinkgoHelper()
+	d := &appsv1.Deployment{}
+	Expect(getJSON(d, "-n", ns, "deployment/"+name)).To(Succeed())
+	plain := &appsv1.Deployment{}
+	plain.APIVersion, plain.Kind, plain.Name = "apps/v1", "Deployment", "plain"
+	plain.Spec = *d.Spec.DeepCopy()
+	plain.Spec.Replicas = new(int32)
+	for _, m := range []map[string]string{plain.Spec.Selector.MatchLabels, plain.Spec.Template.Labels} {
+		m[apprunner.ServiceLabel] = "plain"
+	}
+	manifest, err := json.Marshal(plain)
+	Expect(err).NotTo(HaveOccurred())
+	mustKubectl(string(manifest), "apply", "-n", ns, "-f", "-")
+}
+
 // copyCA copies the App Runner CA certificate (the manager's Secret) into a Secret
 // "apprunner-ca" of ns, for client pods, and into a file for curl; it returns the file.
 func copyCA(ns string) string {
@@ -243,18 +262,7 @@ var _ = Describe("An App Runner service", func() {
 		Expect(err).NotTo(HaveOccurred())
 
 		By("the baseline: the same pods as a plain Deployment scaled from 0 to 1")
-		d := &appsv1.Deployment{}
-		Expect(getJSON(d, "-n", ns, "deployment/idle")).To(Succeed())
-		plain := &appsv1.Deployment{}
-		plain.APIVersion, plain.Kind, plain.Name = "apps/v1", "Deployment", "plain"
-		plain.Spec = *d.Spec.DeepCopy()
-		plain.Spec.Replicas = new(int32)
-		for _, m := range []map[string]string{plain.Spec.Selector.MatchLabels, plain.Spec.Template.Labels} {
-			m[apprunner.ServiceLabel] = "plain"
-		}
-		manifest, err := json.Marshal(plain)
-		Expect(err).NotTo(HaveOccurred())
-		mustKubectl(string(manifest), "apply", "-n", ns, "-f", "-")
+		applyPlainCopy(ns, "idle")
 		start = time.Now()
 		mustKubectl("", "scale", "-n", ns, "deployment/plain", "--replicas=1")
 		Eventually(func() (int32, error) {

@@ -13,7 +13,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	apprunnerv1alpha1 "github.com/kube-ecs/kube-ecs/api/apprunner/v1alpha1"
@@ -125,18 +124,7 @@ var _ = Describe("App Runner data plane benchmark", Label("bench"), func() {
 		fixedHost, coldHost := apprunner.Host("fixed", ns, domain), apprunner.Host("cold", ns, domain)
 
 		// The baseline of the cold start: the cold service's pods as a plain Deployment.
-		d := &appsv1.Deployment{}
-		Expect(getJSON(d, "-n", ns, "deployment/cold")).To(Succeed())
-		plain := &appsv1.Deployment{}
-		plain.APIVersion, plain.Kind, plain.Name = "apps/v1", "Deployment", "plain"
-		plain.Spec = *d.Spec.DeepCopy()
-		plain.Spec.Replicas = new(int32)
-		for _, m := range []map[string]string{plain.Spec.Selector.MatchLabels, plain.Spec.Template.Labels} {
-			m[apprunner.ServiceLabel] = "plain"
-		}
-		manifest, err := json.Marshal(plain)
-		Expect(err).NotTo(HaveOccurred())
-		mustKubectl(string(manifest), "apply", "-n", ns, "-f", "-")
+		applyPlainCopy(ns, "cold")
 
 		latency := func(name, url string) (p50, p99 time.Duration) {
 			// Plain HTTP straight to the instance needs no NetworkPolicy exception: the e2e

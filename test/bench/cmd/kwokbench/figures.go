@@ -112,13 +112,7 @@ func (b *bench) serviceLaunch(ctx context.Context, n int) (sample, error) {
 	if ns, err = b.ecsNamespace(ctx, fmt.Sprintf("ecs-service-%d", n)); err != nil {
 		return s, err
 	}
-	svc := &ecsv1alpha1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "worker", Namespace: ns},
-		Spec: ecsv1alpha1.ServiceSpec{
-			Cluster: ecsv1alpha1.DefaultClusterName, TaskDefinition: family,
-			DesiredCount: ptr(int32(n)), LaunchType: ecsv1alpha1.LaunchTypeEC2,
-		},
-	}
+	svc := workerService(ns, n, nil)
 	start = time.Now()
 	if err := b.c.Create(ctx, svc); err != nil {
 		return s, err
@@ -134,6 +128,18 @@ func (b *bench) serviceLaunch(ctx context.Context, n int) (sample, error) {
 	}
 	s.kubeECS = end.Sub(start).Seconds()
 	return s, b.deleteNamespace(ctx, ns)
+}
+
+// workerService is an EC2 service of n tasks of the family, with the deployment
+// configuration dc (nil: ECS's defaults).
+func workerService(ns string, n int, dc *ecsv1alpha1.DeploymentConfiguration) *ecsv1alpha1.Service {
+	return &ecsv1alpha1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "worker", Namespace: ns},
+		Spec: ecsv1alpha1.ServiceSpec{
+			Cluster: ecsv1alpha1.DefaultClusterName, TaskDefinition: family,
+			DesiredCount: ptr(int32(n)), LaunchType: ecsv1alpha1.LaunchTypeEC2, DeploymentConfiguration: dc,
+		},
+	}
 }
 
 // taskThroughput: m bare pods created as fast as the client allows until all Running, then

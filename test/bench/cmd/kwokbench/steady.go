@@ -418,14 +418,7 @@ func (b *bench) rollout(ctx context.Context, n int) (sample, error) {
 	if ns, err = b.ecsNamespace(ctx, fmt.Sprintf("ecs-rollout-%d", n)); err != nil {
 		return s, err
 	}
-	svc := &ecsv1alpha1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "worker", Namespace: ns},
-		Spec: ecsv1alpha1.ServiceSpec{
-			Cluster: ecsv1alpha1.DefaultClusterName, TaskDefinition: family,
-			DesiredCount: ptr(int32(n)), LaunchType: ecsv1alpha1.LaunchTypeEC2,
-			DeploymentConfiguration: &ecsv1alpha1.DeploymentConfiguration{MaximumPercent: ptr(int32(200)), MinimumHealthyPercent: ptr(int32(100))},
-		},
-	}
+	svc := workerService(ns, n, &ecsv1alpha1.DeploymentConfiguration{MaximumPercent: ptr(int32(200)), MinimumHealthyPercent: ptr(int32(100))})
 	if err := b.c.Create(ctx, svc); err != nil {
 		return s, err
 	}
