@@ -107,8 +107,11 @@ func TestInterruptSpotNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := reclaimAt.Sub(asked); d < warning-2*time.Second || d > warning+2*time.Second {
-		t.Errorf("reclaim at %s, %s after the annotation; want about %s", reclaimAt, d, warning)
+	// The reclaim is the configured warning after the controller saw the annotation (rounded
+	// up to the second): never sooner after the annotation, and later only by how long the
+	// controller took to see it, which a busy machine stretches (bounded by the timeout).
+	if d := reclaimAt.Sub(asked); d < warning-2*time.Second || d > warning+timeout {
+		t.Errorf("reclaim at %s, %s after the annotation; want the %s warning from when the controller saw it", reclaimAt, d, warning)
 	}
 	testenv.Eventually(t, timeout, func() error {
 		p := &corev1.Pod{}
