@@ -15,11 +15,14 @@ const (
 	unknown   = ecsv1alpha1.HealthStatusUnknown
 )
 
+// webPod is a pod of one container, web, whose health check (a readiness probe) has a 10s
+// initial delay and 3 x 5s failures, in state s.
+func webPod(s corev1.ContainerStatus, opts ...podOpt) *corev1.Pod {
+	return newPod(append([]podOpt{containers("web"), scheduled(1), probe("web", 10), statuses(s)}, opts...)...)
+}
+
 func TestContainerHealth(t *testing.T) {
 	// web starts at 5s; its probe has a 10s initial delay and 3 x 5s failures: 25s start period.
-	webPod := func(s corev1.ContainerStatus, opts ...podOpt) *corev1.Pod {
-		return newPod(append([]podOpt{containers("web"), scheduled(1), probe("web", 10), statuses(s)}, opts...)...)
-	}
 	for _, tc := range []struct {
 		name string
 		pod  *corev1.Pod
@@ -99,9 +102,6 @@ func TestTaskHealth(t *testing.T) {
 // which no pod update announces, so the decision asks to be derived again then.
 func TestHealthRecheck(t *testing.T) {
 	// web starts at 5s with a 10s initial delay and 3 x 5s failures: UNHEALTHY from 30s.
-	webPod := func(s corev1.ContainerStatus, opts ...podOpt) *corev1.Pod {
-		return newPod(append([]podOpt{containers("web"), scheduled(1), probe("web", 10), statuses(s)}, opts...)...)
-	}
 	for _, tc := range []struct {
 		name string
 		pod  *corev1.Pod

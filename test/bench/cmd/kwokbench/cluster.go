@@ -132,21 +132,9 @@ func (b *bench) ecsNamespace(ctx context.Context, prefix string) (string, error)
 	if err := b.c.Create(ctx, cluster); err != nil {
 		return "", fmt.Errorf("creating the cluster of %s: %w", ns, err)
 	}
-	cpu, mem := int32(taskCPU), int32(taskMemoryMiB)
-	td := &ecsv1alpha1.TaskDefinition{
-		ObjectMeta: metav1.ObjectMeta{Name: family, Namespace: ns},
-		Spec: ecsv1alpha1.TaskDefinitionSpec{
-			NetworkMode:             ecsv1alpha1.NetworkModeBridge,
-			RequiresCompatibilities: []ecsv1alpha1.Compatibility{ecsv1alpha1.CompatibilityEC2},
-			ContainerDefinitions: []ecsv1alpha1.ContainerDefinition{{
-				Name: family, Image: image, Essential: ptr(true), CPU: &cpu, Memory: &mem,
-				Command: []string{"sleep", "infinity"},
-				// A health check, as services in production have: ECS counts a task healthy
-				// when it passes, not after the 40-second rule (docs/services.md).
-				HealthCheck: &ecsv1alpha1.HealthCheck{Command: []string{"CMD", "true"}},
-			}},
-		},
-	}
+	td := taskDefinition(ns, family, func(c *ecsv1alpha1.ContainerDefinition) {
+		c.CPU, c.Memory = ptr(int32(taskCPU)), ptr(int32(taskMemoryMiB))
+	})
 	if err := b.c.Create(ctx, td); err != nil {
 		return "", fmt.Errorf("creating the task definition of %s: %w", ns, err)
 	}
@@ -175,6 +163,25 @@ func (b *bench) ecsNamespace(ctx context.Context, prefix string) (string, error)
 	}
 	b.printf("namespace %s: cluster default with %d ACTIVE container instances in %s", ns, len(b.nodes), kwokharness.Since(start))
 	return ns, nil
+}
+
+// taskDefinition is an EC2 family of one essential container, name, that sleeps, sized by
+// size. It has a health check, as services in production have: ECS counts a task healthy
+// when it passes, not after the 40-second rule (docs/services.md).
+func taskDefinition(ns, name string, size func(*ecsv1alpha1.ContainerDefinition)) *ecsv1alpha1.TaskDefinition {
+	c := ecsv1alpha1.ContainerDefinition{
+		Name: name, Image: image, Essential: ptr(true), Command: []string{"sleep", "infinity"},
+		HealthCheck: &ecsv1alpha1.HealthCheck{Command: []string{"CMD", "true"}},
+	}
+	size(&c)
+	return &ecsv1alpha1.TaskDefinition{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: ecsv1alpha1.TaskDefinitionSpec{
+			NetworkMode:             ecsv1alpha1.NetworkModeBridge,
+			RequiresCompatibilities: []ecsv1alpha1.Compatibility{ecsv1alpha1.CompatibilityEC2},
+			ContainerDefinitions:    []ecsv1alpha1.ContainerDefinition{c},
+		},
+	}
 }
 
 // deleteNamespace empties ns and deletes it: the next figure starts on empty nodes and an

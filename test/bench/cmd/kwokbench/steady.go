@@ -224,17 +224,7 @@ func (b *bench) scale(ctx context.Context, res *results, m, services int) error 
 	if err != nil {
 		return err
 	}
-	td := &ecsv1alpha1.TaskDefinition{
-		ObjectMeta: metav1.ObjectMeta{Name: tinyFamily, Namespace: ns},
-		Spec: ecsv1alpha1.TaskDefinitionSpec{
-			NetworkMode:             ecsv1alpha1.NetworkModeBridge,
-			RequiresCompatibilities: []ecsv1alpha1.Compatibility{ecsv1alpha1.CompatibilityEC2},
-			ContainerDefinitions: []ecsv1alpha1.ContainerDefinition{{
-				Name: tinyFamily, Image: image, Essential: ptr(true), MemoryReservation: ptr(int32(tinyMemMiB)),
-				Command: []string{"sleep", "infinity"}, HealthCheck: &ecsv1alpha1.HealthCheck{Command: []string{"CMD", "true"}},
-			}},
-		},
-	}
+	td := taskDefinition(ns, tinyFamily, func(c *ecsv1alpha1.ContainerDefinition) { c.MemoryReservation = ptr(int32(tinyMemMiB)) })
 	if err := b.c.Create(ctx, td); err != nil {
 		return err
 	}
