@@ -52,7 +52,7 @@ type Reconciler struct {
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	err := ctrl.NewControllerManagedBy(mgr).
 		For(&ecsv1alpha1.ContainerInstance{}).
-		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.instancesOfNode)).
+		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.instancesOfNode), builder.WithPredicates(nodeChanged)).
 		// remainingResources and the task counts follow the pods a second later, with the
 		// other changes of that second: a burst of tasks is one status write per instance
 		// and second, not one per task.
@@ -83,6 +83,11 @@ var deletionChanged = predicate.Funcs{UpdateFunc: func(e eventUpdate) bool {
 var nodeMembershipChanged = predicate.Or(predicate.LabelChangedPredicate{}, predicate.Funcs{
 	UpdateFunc: func(eventUpdate) bool { return false },
 })
+
+// nodeChanged lets through the node events that change an instance's status.
+var nodeChanged = predicate.Funcs{UpdateFunc: func(e eventUpdate) bool {
+	return NodeChanged(e.ObjectOld.(*corev1.Node), e.ObjectNew.(*corev1.Node))
+}}
 
 // podUsageChanged lets through the pod events that change what a node's pods take or count.
 var podUsageChanged = predicate.Funcs{UpdateFunc: func(e eventUpdate) bool {

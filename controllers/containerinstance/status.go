@@ -1,6 +1,7 @@
 package containerinstance
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 
 	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
 	"github.com/kube-ecs/kube-ecs/internal/capacity"
@@ -209,6 +211,18 @@ func NodeReady(node *corev1.Node) bool {
 		}
 	}
 	return false
+}
+
+// NodeChanged says whether a node update changes what an instance's status reads of it:
+// labels (attributes), allocatable resources, readiness, cordoning, the provider and
+// runtime. A kubelet's status report that only renews its conditions' heartbeat times does
+// not: with hundreds of nodes those reports would reconcile every instance for nothing.
+func NodeChanged(old, cur *corev1.Node) bool {
+	return !maps.Equal(old.Labels, cur.Labels) ||
+		old.Spec.Unschedulable != cur.Spec.Unschedulable || old.Spec.ProviderID != cur.Spec.ProviderID ||
+		NodeReady(old) != NodeReady(cur) ||
+		!equality.Semantic.DeepEqual(old.Status.Allocatable, cur.Status.Allocatable) ||
+		old.Status.NodeInfo.ContainerRuntimeVersion != cur.Status.NodeInfo.ContainerRuntimeVersion
 }
 
 // InstanceID is the instance id of a node: the last part of its provider ID (an EC2

@@ -479,3 +479,51 @@ func TestSelects(t *testing.T) {
 		})
 	}
 }
+
+func TestNodeChanged(t *testing.T) {
+	base := func() *corev1.Node {
+		n := node(map[string]string{ecsv1alpha1.NodeLabelZone: "us-east-1a"})
+		n.Spec.ProviderID = "aws:///us-east-1a/i-0123"
+		n.Status.Allocatable = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("8Gi")}
+		n.Status.NodeInfo.ContainerRuntimeVersion = "containerd://2.1.0"
+		n.Status.Conditions = []corev1.NodeCondition{
+			{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionFalse, LastHeartbeatTime: metav1.Unix(100, 0)},
+			{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: metav1.Unix(100, 0)},
+		}
+		return n
+	}
+	tests := []struct {
+		name   string
+		change func(*corev1.Node)
+		want   bool
+	}{
+		{name: "nothing", change: func(*corev1.Node) {}},
+		{name: "a status report renews the heartbeat times", change: func(n *corev1.Node) {
+			for i := range n.Status.Conditions {
+				n.Status.Conditions[i].LastHeartbeatTime = metav1.Unix(400, 0)
+			}
+		}},
+		{name: "another condition turns", change: func(n *corev1.Node) { n.Status.Conditions[0].Status = corev1.ConditionTrue }},
+		{name: "the same quantity written otherwise", change: func(n *corev1.Node) {
+			n.Status.Allocatable[corev1.ResourceCPU] = resource.MustParse("2000m")
+		}},
+		{name: "not ready", change: func(n *corev1.Node) { n.Status.Conditions[1].Status = corev1.ConditionUnknown }, want: true},
+		{name: "a label added", change: func(n *corev1.Node) { n.Labels["team"] = "a" }, want: true},
+		{name: "a label changed", change: func(n *corev1.Node) { n.Labels[ecsv1alpha1.NodeLabelZone] = "us-east-1b" }, want: true},
+		{name: "cordoned", change: func(n *corev1.Node) { n.Spec.Unschedulable = true }, want: true},
+		{name: "allocatable memory", change: func(n *corev1.Node) {
+			n.Status.Allocatable[corev1.ResourceMemory] = resource.MustParse("7Gi")
+		}, want: true},
+		{name: "runtime upgraded", change: func(n *corev1.Node) { n.Status.NodeInfo.ContainerRuntimeVersion = "containerd://2.2.0" }, want: true},
+		{name: "provider ID", change: func(n *corev1.Node) { n.Spec.ProviderID = "aws:///us-east-1a/i-0456" }, want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			old, cur := base(), base()
+			tt.change(cur)
+			if got := NodeChanged(old, cur); got != tt.want {
+				t.Errorf("NodeChanged = %t, want %t", got, tt.want)
+			}
+		})
+	}
+}

@@ -35,7 +35,7 @@ import (
 // The task controller runs tasks as pods and reads the clusters and families they name.
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups=apps,resources=controllerrevisions,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=nodes,verbs=get
+// +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
 
 // DefaultRetention is how long a STOPPED task stays visible, as ECS keeps stopped tasks
 // for about an hour.
@@ -44,8 +44,7 @@ const DefaultRetention = time.Hour
 // Reconciler runs Tasks as Pods and reports ECS's task lifecycle.
 type Reconciler struct {
 	client.Client
-	// APIReader reads, past the cache, the node a task landed on (for its availability zone;
-	// without caching every node) and a pod the cache does not show yet.
+	// APIReader reads, past the cache, a pod the cache does not show yet.
 	APIReader client.Reader
 	Scope     arn.Scope
 	Clock     clock.PassiveClock
@@ -271,11 +270,14 @@ func (r *Reconciler) reconcileLifecycle(ctx context.Context, task *ecsv1alpha1.T
 
 // reconcileZone records the availability zone of the node the task's pod landed on, once.
 func (r *Reconciler) reconcileZone(ctx context.Context, task *ecsv1alpha1.Task, pod *corev1.Pod) error {
-	if task.Status.AvailabilityZone != "" || pod == nil || pod.Spec.NodeName == "" || r.APIReader == nil {
+	if task.Status.AvailabilityZone != "" || pod == nil || pod.Spec.NodeName == "" {
 		return nil
 	}
+	// From the cache: the manager watches every node anyway (container instances, the
+	// scheduler), and a read past it for each task cost a request while a burst of tasks
+	// started.
 	node := &corev1.Node{}
-	if err := r.APIReader.Get(ctx, client.ObjectKey{Name: pod.Spec.NodeName}, node); err != nil {
+	if err := r.Get(ctx, client.ObjectKey{Name: pod.Spec.NodeName}, node); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}

@@ -10,11 +10,13 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	ecsv1alpha1 "github.com/kube-ecs/kube-ecs/api/ecs/v1alpha1"
 	"github.com/kube-ecs/kube-ecs/controllers/taskdefinition"
@@ -239,4 +241,77 @@ func decodeRevision(t *testing.T, ns, name string) *ecsv1alpha1.TaskDefinitionSp
 		t.Fatal(err)
 	}
 	return spec
+}
+
+// reconciles is how many passes of the taskdefinition controller ended with result (the
+// manager runs in this process: its metrics are the registry's).
+func reconciles(t *testing.T, result string) float64 {
+	t.Helper()
+	families, err := crmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n float64
+	for _, f := range families {
+		if f.GetName() != "controller_runtime_reconcile_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["controller"] == "taskdefinition" && labels["result"] == result {
+				n += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return n
+}
+
+// TestNamespaceTerminating: the namespace controller deletes a family's revisions before the
+// family itself; registering again is refused in a terminating namespace, and the controller
+// lets it be (no error, no retries) instead of failing until the namespace is gone.
+func TestNamespaceTerminating(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	td := webTaskDefinition(ns)
+	if err := env.Client.Create(ctx, td); err != nil {
+		t.Fatal(err)
+	}
+	waitForRevision(t, client.ObjectKeyFromObject(td), 1)
+	// envtest runs no namespace controller: the namespace stays Terminating.
+	if err := env.Client.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, timeout, func() error {
+		got := &corev1.Namespace{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: ns}, got); err != nil {
+			return err
+		}
+		if got.Status.Phase != corev1.NamespaceTerminating {
+			return fmt.Errorf("namespace phase %s", got.Status.Phase)
+		}
+		return nil
+	})
+	errs, ok := reconciles(t, "error"), reconciles(t, "success")
+	if err := env.Client.DeleteAllOf(ctx, &appsv1.ControllerRevision{}, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, timeout, func() error {
+		if reconciles(t, "success")+reconciles(t, "error") == ok+errs {
+			return errors.New("no pass of the controller since the revisions went")
+		}
+		return nil
+	})
+	if n := reconciles(t, "error"); n != errs {
+		t.Fatalf("%v failed passes after the revisions went in a terminating namespace, want none", n-errs)
+	}
+	got := &ecsv1alpha1.TaskDefinition{}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(td), got); err != nil {
+		t.Fatal(err)
+	}
+	if c := meta.FindStatusCondition(got.Status.Conditions, ecsv1alpha1.ReadyCondition); c != nil && c.Reason == ecsv1alpha1.ReconcileErrorReason {
+		t.Fatalf("ready condition %+v", c)
+	}
 }

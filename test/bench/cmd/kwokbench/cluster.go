@@ -8,10 +8,10 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -87,6 +87,7 @@ type bench struct {
 	o     options
 	nodes []*corev1.Node
 	seq   int
+	began time.Time
 	// lastWrites is the last task throughput run's API writes per task and per bare pod.
 	lastWrites sample
 }
@@ -101,7 +102,10 @@ func (b *bench) waitGone(ctx context.Context, list client.ObjectList, ns, what s
 	})
 }
 
-func (b *bench) printf(format string, args ...any) { b.h.Printf(format, args...) }
+// printf prints a line of progress with the time since the bench began.
+func (b *bench) printf(format string, args ...any) {
+	b.h.Printf("[%s] "+format, append([]any{time.Since(b.began).Round(time.Second)}, args...)...)
+}
 
 // namespace creates a fresh namespace and waits for its default ServiceAccount.
 func (b *bench) namespace(ctx context.Context, prefix string) (string, error) {
@@ -185,8 +189,8 @@ func taskDefinition(ns, name string, size func(*ecsv1alpha1.ContainerDefinition)
 }
 
 // deleteNamespace empties ns and deletes it: the next figure starts on empty nodes and an
-// idle manager once the services, tasks and pods are gone; the namespace itself (the
-// namespace controller takes seconds to finish one) goes meanwhile. Services are marked for
+// idle manager once the services, tasks, pods and clusters are gone; the namespace itself
+// (the namespace controller takes seconds to finish one) goes meanwhile. Services are marked for
 // deletion at any desiredCount (the admission policy otherwise refuses), tasks go before
 // their pods, the pods at once.
 func (b *bench) deleteNamespace(ctx context.Context, ns string) error {
@@ -205,7 +209,7 @@ func (b *bench) deleteNamespace(ctx context.Context, ns string) error {
 			return fmt.Errorf("deleting service %s/%s: %w", ns, s.Name, err)
 		}
 	}
-	if err := client.IgnoreNotFound(b.c.DeleteAllOf(ctx, &ecsv1alpha1.Task{}, client.InNamespace(ns))); err != nil && !meta.IsNoMatchError(err) {
+	if err := b.deleteEach(ctx, &ecsv1alpha1.TaskList{}, ns); err != nil {
 		return fmt.Errorf("deleting the tasks of %s: %w", ns, err)
 	}
 	for _, o := range []client.Object{&appsv1.Deployment{}, &appsv1.ReplicaSet{}} {
@@ -213,7 +217,7 @@ func (b *bench) deleteNamespace(ctx context.Context, ns string) error {
 			return fmt.Errorf("deleting the workloads of %s: %w", ns, err)
 		}
 	}
-	if err := b.c.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(ns), client.GracePeriodSeconds(0)); err != nil {
+	if err := b.deleteEach(ctx, &corev1.PodList{}, ns, client.GracePeriodSeconds(0)); err != nil {
 		return fmt.Errorf("deleting the pods of %s: %w", ns, err)
 	}
 	err := poll(ctx, 3*time.Minute, func() (bool, error) {
@@ -229,33 +233,43 @@ func (b *bench) deleteNamespace(ctx context.Context, ns string) error {
 			for _, o := range []client.Object{&appsv1.Deployment{}, &appsv1.ReplicaSet{}} {
 				_ = b.c.DeleteAllOf(ctx, o, client.InNamespace(ns), client.PropagationPolicy(metav1.DeletePropagationBackground))
 			}
-			_ = b.c.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(ns), client.GracePeriodSeconds(0))
+			_ = b.deleteEach(ctx, &corev1.PodList{}, ns, client.GracePeriodSeconds(0))
 		}
 		return left == 0, nil
 	})
 	if err != nil {
 		return fmt.Errorf("waiting for the services, tasks and pods of %s to go: %w", ns, err)
 	}
-	clusters := &ecsv1alpha1.ClusterList{}
-	if err := b.c.List(ctx, clusters, client.InNamespace(ns)); err != nil {
-		return err
+	// The manager deregisters the container instances of a deleted cluster and releases it:
+	// that is its work and must not overlap the next figure. The namespace controller's
+	// removal of the empty namespace (seconds of its retries) may.
+	if err := b.c.DeleteAllOf(ctx, &ecsv1alpha1.Cluster{}, client.InNamespace(ns)); err != nil && !meta.IsNoMatchError(err) {
+		return fmt.Errorf("deleting the clusters of %s: %w", ns, err)
+	}
+	if err := b.waitGone(ctx, &ecsv1alpha1.ClusterList{}, ns, "the clusters gone"); err != nil {
+		return fmt.Errorf("waiting for the clusters of %s to go: %w", ns, err)
 	}
 	if err := client.IgnoreNotFound(b.c.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})); err != nil {
 		return fmt.Errorf("deleting namespace %s: %w", ns, err)
 	}
-	if len(clusters.Items) > 0 {
-		// The manager deregisters the container instances and releases the cluster: that
-		// is its work, and must not overlap the next figure.
-		err := poll(ctx, 3*time.Minute, func() (bool, error) {
-			err := b.c.Get(ctx, client.ObjectKey{Name: ns}, &corev1.Namespace{})
-			return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
-		})
-		if err != nil {
-			return fmt.Errorf("waiting for namespace %s to go: %w", ns, err)
-		}
-	}
 	b.printf("namespace %s emptied in %s", ns, kwokharness.Since(start))
 	return nil
+}
+
+// deleteEach deletes every object of list's kind in ns, 16 at a time: the API server's
+// DeleteCollection deletes one at a time (--delete-collection-workers is 1 by default),
+// which made emptying a namespace of 1,000 tasks and their pods take most of a minute.
+func (b *bench) deleteEach(ctx context.Context, list client.ObjectList, ns string, opts ...client.DeleteOption) error {
+	if err := b.c.List(ctx, list, client.InNamespace(ns)); err != nil {
+		return err
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return err
+	}
+	return parallel(items, func(o runtime.Object) error {
+		return client.IgnoreNotFound(b.c.Delete(ctx, o.(client.Object), opts...))
+	})
 }
 
 // createAll creates the objects 16 at a time: as fast as the client and the API server allow.

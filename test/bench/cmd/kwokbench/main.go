@@ -154,7 +154,7 @@ func setup(h *kwokharness.Harness, o options) (*bench, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &bench{h: h, c: w, o: o, nodes: makeNodes(o.nodes)}
+	b := &bench{h: h, c: w, o: o, nodes: makeNodes(o.nodes), began: time.Now()}
 
 	step := time.Now()
 	if err := h.CreateNodes(ctx, b.nodes); err != nil {
