@@ -98,13 +98,14 @@ test-kwok: ## The ECS scheduler at scale and Fargate mode: its own kwok cluster 
 
 KWOKBENCH_FULL := -nodes 100 -service-sizes 100,500 -tasks 1000 -placement-tasks 1000 -runs 3
 BENCH_APPRUNNER := $(ROOT)/.local/bench-apprunner.json
-KWOKBENCH_QUICK := -nodes 10 -service-sizes 20 -tasks 50 -placement-tasks 50 -memory-tasks 100 -services 5 -rollout-size 20 -idle 20s -idle-samples 2 -settle 5s -runs 1 -timeout 3m -out $(ROOT)/.local/bench-quick
+KWOKBENCH_QUICK := -nodes 10 -service-sizes 20 -tasks 50 -placement-tasks 50 -memory-tasks 100 -services 5 -rollout-size 20 -idle 20s -idle-samples 2 -settle 5s -runs 1 -timeout 3m -out $(ROOT)/.local/bench-quick -alongside-idle 'sleep 1'
 
 .PHONY: bench
-bench: ## Every benchmark against its baseline: the App Runner data plane on kind (3 runs), then kwok (100 nodes; services of 100 and 500, 1000 tasks, placement, writes, rollout of 100, 3 runs; 5,000 tasks idle for 5 minutes); writes bench/results.*; then the activator's loopback latency.
+bench: ## Every benchmark against its baseline: kwok (100 nodes; services of 100 and 500, 1000 tasks, placement, writes, rollout of 100, 3 runs; 5,000 tasks idle for 5 minutes, with the App Runner data plane on kind, 3 runs, meanwhile); writes bench/results.*; then the activator's loopback latency.
 	go build -o $(BIN)/kwokbench ./test/bench/cmd/kwokbench
-	KUBE_ECS_BENCH_OUT=$(BENCH_APPRUNNER) E2E_FOCUS='App Runner data plane benchmark' hack/e2e.sh
-	$(BIN)/kwokbench $(KWOKBENCH_FULL) -apprunner $(BENCH_APPRUNNER)
+	rm -f $(BENCH_APPRUNNER)
+	$(BIN)/kwokbench $(KWOKBENCH_FULL) -apprunner $(BENCH_APPRUNNER) \
+		-alongside-idle "KUBE_ECS_BENCH_OUT=$(BENCH_APPRUNNER) E2E_FOCUS='App Runner data plane benchmark' hack/e2e.sh"
 	go test ./test/bench/ -run '^$$' -bench . -benchtime 2000x
 
 .PHONY: bench-quick

@@ -38,6 +38,9 @@ cleanup() {
 t0=$SECONDS
 make --no-print-directory docker-build IMAGE_TAG=$TAG
 trap cleanup EXIT
+# Interrupted (Ctrl-C, or make bench's kwokbench stopping it), exit through the cleanup.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 hack/kind.sh up
 eval "$(hack/kind.sh env)"
 hack/tools.sh helm >/dev/null

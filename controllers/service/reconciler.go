@@ -351,10 +351,12 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, svc *ecsv1alpha1.Servi
 		svc.Status.DesiredCount = 0
 		setCondition(svc, ecsv1alpha1.ReadyCondition, metav1.ConditionFalse, ecsv1alpha1.ServiceDrainingReason,
 			fmt.Sprintf("the service is DRAINING: %d tasks are stopping", len(pods.Items)))
-		if err := objstatus.Patch(ctx, r.Client, base, svc, base.Status, svc.Status); err != nil {
+		result := ctrl.Result{RequeueAfter: 5 * time.Second} // pod deletions also bring it back
+		var err error
+		if objstatus.Settle(objstatus.Patch(ctx, r.Client, base, svc, base.Status, svc.Status), &result, &err); err != nil {
 			return ctrl.Result{}, err
 		}
-		return ctrl.Result{RequeueAfter: 5 * time.Second}, nil // pod deletions also bring it back
+		return result, nil
 	}
 	patch := client.MergeFrom(svc.DeepCopy())
 	controllerutil.RemoveFinalizer(svc, ecsv1alpha1.ServiceFinalizer)

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -70,8 +71,12 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		return fmt.Errorf("indexing tasks by family: %w", err)
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&ecsv1alpha1.Task{}).
-		Owns(&corev1.Pod{}).
+		// The controller is the only writer of a task's status: the echo of its own write
+		// (two per task) would only be a pass with nothing to do, queued behind real work
+		// while a burst of tasks starts. So would the creation of the pod it just made.
+		For(&ecsv1alpha1.Task{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{},
+			predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Owns(&corev1.Pod{}, builder.WithPredicates(predicate.Funcs{CreateFunc: func(event.CreateEvent) bool { return false }})).
 		Watches(&ecsv1alpha1.TaskDefinition{}, handler.EnqueueRequestsFromMapFunc(r.tasksOfFamily)).
 		Watches(&ecsv1alpha1.Cluster{}, handler.EnqueueRequestsFromMapFunc(r.waitingTasksOfCluster), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("task").
@@ -82,7 +87,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 }
 
 // workers is how many tasks the controller reconciles at once.
-const workers = 8
+const workers = 16
 
 // Reconcile starts the task's pod once, derives the task's ECS state from it, stops the pod
 // when ECS would stop the task, and deletes the task when its retention has passed.

@@ -73,6 +73,8 @@ type Harness struct {
 	managerDone chan struct{}
 	created     bool
 	stopOnce    sync.Once
+	mu          sync.Mutex // guards atTeardown: a signal may tear down while a run registers
+	atTeardown  []func()
 }
 
 // RepoRoot is the repository this package is compiled from.
@@ -398,9 +400,23 @@ func (h *Harness) ComponentProcessID(name string) int {
 	return pid
 }
 
+// AtTeardown registers f to run first when Teardown runs (at the end of a run, or on a
+// signal): something the caller started next to the cluster that must stop with it.
+func (h *Harness) AtTeardown(f func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.atTeardown = append(h.atTeardown, f)
+}
+
 // Teardown stops the manager and deletes the cluster; it runs once, whatever called it.
 func (h *Harness) Teardown() {
 	h.stopOnce.Do(func() {
+		h.mu.Lock()
+		first := h.atTeardown
+		h.mu.Unlock()
+		for _, f := range first {
+			f()
+		}
 		start := time.Now()
 		h.stopManager()
 		if h.created {

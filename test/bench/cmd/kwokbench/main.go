@@ -53,6 +53,7 @@ type options struct {
 	idle, settle   time.Duration
 	idleSamples    int
 	apprunner      string
+	alongside      string
 	pprof          string
 	runs           int
 	out            string
@@ -85,6 +86,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.settle, "settle", 30*time.Second, "Wait between the last task RUNNING and the idle window.")
 	fs.IntVar(&o.idleSamples, "idle-samples", 5, "Slices of the idle window (the samples of its figures).")
 	fs.StringVar(&o.apprunner, "apprunner", "", "JSON file of the App Runner data plane figures measured on kind (test/e2e/bench_test.go); none: left out.")
+	fs.StringVar(&o.alongside, "alongside-idle", "", "Shell command run (from the repository's root, output in -work/alongside.log) while the idle window is open; the run waits for it and fails if it fails. make bench runs the App Runner data plane benchmark there.")
 	fs.StringVar(&o.pprof, "pprof", "", "Address the manager serves /debug/pprof on (127.0.0.1:<port>), to profile a run; empty: none.")
 	fs.IntVar(&o.runs, "runs", 3, "Runs of every figure; each reports the median, min and max.")
 	fs.StringVar(&o.out, "out", filepath.Join(root, "bench"), "Folder of results.json and results.svg.")

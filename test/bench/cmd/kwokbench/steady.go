@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -270,9 +271,24 @@ func (b *bench) scale(ctx context.Context, res *results, m, services int) error 
 	// Whatever a controller still has to do (a deployment's last status, requeues of the
 	// launch) finishes before the window opens; a window with work in it would not be idle.
 	time.Sleep(b.o.settle)
+	var side *alongside
+	if b.o.alongside != "" {
+		if side, err = startAlongside(b.o.alongside, b.h.Root, filepath.Join(b.o.work, "alongside.log")); err != nil {
+			return err
+		}
+		b.h.AtTeardown(side.stop)
+		b.printf("running %q alongside the idle window (output: %s)", b.o.alongside, side.log)
+	}
 	samples, err := b.idleWindow(ctx, mgr, kcm)
 	if err != nil {
 		return err
+	}
+	if side != nil {
+		b.printf("idle window over; waiting for the command alongside it")
+		if err := side.wait(); err != nil {
+			return fmt.Errorf("the command alongside the idle window: %w", err)
+		}
+		b.printf("the command alongside the idle window finished in %s", time.Since(side.start).Round(time.Second))
 	}
 	objects := float64(m + services)
 	tasks := float64(m + services) // a service's task is a pod the manager watches too
