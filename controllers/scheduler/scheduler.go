@@ -64,6 +64,7 @@ type Scheduler struct {
 	// binding bounds the bindings in flight; retry brings back a pod whose binding failed.
 	binding chan struct{}
 	retry   chan event.TypedGenericEvent[*corev1.Pod]
+	usage   *usage
 }
 
 // MaxBindingsInFlight bounds the bindings the scheduler has sent and not heard back from.
@@ -97,6 +98,14 @@ func (s *Scheduler) SetupWithManager(mgr ctrl.Manager) error {
 	s.assumed = map[types.UID]assumption{}
 	s.binding = make(chan struct{}, MaxBindingsInFlight)
 	s.retry = make(chan event.TypedGenericEvent[*corev1.Pod], MaxBindingsInFlight)
+	s.usage = newUsage()
+	pods, err := mgr.GetCache().GetInformer(context.Background(), &corev1.Pod{})
+	if err != nil {
+		return fmt.Errorf("getting the pod informer: %w", err)
+	}
+	if _, err := pods.AddEventHandler(s.usage.handler()); err != nil {
+		return fmt.Errorf("counting pod events per node: %w", err)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("scheduler").
 		For(&corev1.Pod{}, builder.WithPredicates(predicate.NewPredicateFuncs(ours))).
@@ -340,21 +349,29 @@ func (s *Scheduler) instances(ctx context.Context, pod *corev1.Pod, spec capacit
 		if node == nil {
 			continue
 		}
-		pods := &corev1.PodList{}
-		if err := s.List(ctx, pods, client.MatchingFields{index.PodNode: node.Name}, client.UnsafeDisableDeepCopy); err != nil {
-			return nil, fmt.Errorf("listing the pods of %s: %w", node.Name, err)
-		}
-		inst := instanceOf(ci, node, pods.Items)
-		if uids := assumedOn[node.Name]; len(uids) > 0 {
-			seen := make(map[types.UID]bool, len(pods.Items))
-			for _, p := range pods.Items {
-				seen[p.UID] = true
+		key := ci.Namespace + "/" + ci.Name
+		gen := s.usage.generation(node.Name) // before the list: see usage
+		e, ok := s.usage.get(key, ci.ResourceVersion, node.ResourceVersion, gen, now)
+		if !ok {
+			pods := &corev1.PodList{}
+			if err := s.List(ctx, pods, client.MatchingFields{index.PodNode: node.Name}, client.UnsafeDisableDeepCopy); err != nil {
+				return nil, fmt.Errorf("listing the pods of %s: %w", node.Name, err)
 			}
+			e = usageEntry{ciVersion: ci.ResourceVersion, nodeVersion: node.ResourceVersion, podGen: gen,
+				inst: instanceOf(ci, node, pods.Items), pods: make(map[types.UID]bool, len(pods.Items))}
+			for _, p := range pods.Items {
+				e.pods[p.UID] = true
+			}
+			s.usage.put(key, e, now)
+		}
+		// Reserve copies what it changes: the entry stays as computed.
+		inst := e.inst
+		if uids := assumedOn[node.Name]; len(uids) > 0 {
 			for _, uid := range uids {
 				a, ok := s.assumed[uid]
 				switch {
 				case !ok:
-				case seen[uid]:
+				case e.pods[uid]:
 					delete(s.assumed, uid)
 				default:
 					inst = reserve(inst, a, clusterKey(ci.Namespace, ci.Spec.Cluster))
