@@ -96,7 +96,7 @@ test-fuzz: ## Fuzz the cluster query language parser for a bounded time (FUZZTIM
 test-kwok: ## The ECS scheduler at scale and Fargate mode: its own kwok cluster (30 EC2 + 4 Fargate simulated nodes), the manager as a process, every placement strategy measured, Spot interruption, a tenant.
 	hack/kwok-test.sh
 
-KWOKBENCH_FULL := -nodes 100 -service-sizes 100,500 -tasks 1000 -placement-tasks 1000 -runs 3
+KWOKBENCH_FULL := -nodes 100 -service-sizes 100,500 -tasks 1000 -placement-tasks 1000 -runs 3 -settle 15s
 BENCH_APPRUNNER := $(ROOT)/.local/bench-apprunner.json
 KWOKBENCH_QUICK := -nodes 10 -service-sizes 20 -tasks 50 -placement-tasks 50 -memory-tasks 100 -services 5 -rollout-size 20 -idle 20s -idle-samples 2 -settle 5s -runs 1 -timeout 3m -out $(ROOT)/.local/bench-quick -alongside-idle 'sleep 1'
 

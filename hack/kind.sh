@@ -18,6 +18,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=versions.env
 source "$ROOT/hack/versions.env"
+# shellcheck source=cache.sh
+source "$ROOT/hack/cache.sh"
 BIN=$ROOT/bin
 STATE=$ROOT/.local/kind
 RUN_DIR=/run/kube-ecs-kind
@@ -64,6 +66,9 @@ ensure_packages() {
 ensure_binaries() {
   local t=$SECONDS
   "$ROOT/hack/tools.sh" "${TOOLS[@]}"
+  if [[ ! -x $BIN/coredns-$COREDNS_VERSION ]] && cache_fetch "bin/coredns-$COREDNS_VERSION" "$BIN/coredns-$COREDNS_VERSION"; then
+    log "coredns $COREDNS_VERSION from $KUBE_ECS_CACHE"
+  fi
   if [[ ! -x $BIN/coredns-$COREDNS_VERSION ]]; then
     log "building coredns $COREDNS_VERSION (first run only)"
     local gobin
@@ -72,6 +77,7 @@ ensure_binaries() {
       fail "go install coredns"
     mv "$gobin/coredns" "$BIN/coredns-$COREDNS_VERSION" && rmdir "$gobin"
   fi
+  cache_keep "bin/coredns-$COREDNS_VERSION" "$BIN/coredns-$COREDNS_VERSION"
   stage binaries "$t"
 }
 
@@ -138,13 +144,14 @@ ensure_node_image() {
   local t=$SECONDS
   if docker image inspect "$NODE_IMAGE" >/dev/null 2>&1; then
     :
-  elif [[ -f $NODE_TAR ]]; then
+  elif [[ -f $NODE_TAR ]] || cache_fetch "$(basename "$NODE_TAR")" "$NODE_TAR"; then
     log "docker load $NODE_TAR"
     docker load -i "$NODE_TAR" >/dev/null || fail "docker load $NODE_TAR"
   else
     log "building the node image $NODE_IMAGE (first run only; see hack/kind/README.md)"
     KIND_RUN_DIR=$RUN_DIR "$ROOT/hack/kind/build-node-image.sh" "$NODE_IMAGE" "$NODE_TAR"
   fi
+  [[ ! -f $NODE_TAR ]] || cache_keep "$(basename "$NODE_TAR")" "$NODE_TAR"
   stage node-image "$t"
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the harness's tools from source through the Go module proxy, pinned by
-# hack/versions.env, and caches them under bin/ as <tool>-<version> with a <tool> link.
+# hack/versions.env, and caches them under bin/ as <tool>-<version> with a <tool> link (and in
+# the machine's cache for other checkouts, hack/cache.sh).
 # A tool whose pinned binary is already there is not built again, so a second run does nothing.
 #
 #   hack/tools.sh [tool ...]      default: every tool
@@ -12,6 +13,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=versions.env
 source "$ROOT/hack/versions.env"
+# shellcheck source=cache.sh
+source "$ROOT/hack/cache.sh"
 BIN=${BIN:-$ROOT/bin}
 WORK=$ROOT/.local/build
 ALL_TOOLS=(kube-apiserver etcd kubectl controller-gen kube-controller-manager kube-scheduler kwok kwokctl helm kind)
@@ -23,10 +26,15 @@ export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 log() { printf 'hack/tools.sh: %s\n' "$*" >&2; }
 fail() { log "FAILED: $*"; exit 1; }
 
-# installed TOOL VERSION: true when bin/TOOL-VERSION exists; (re)points bin/TOOL at it.
+# installed TOOL VERSION: true when bin/TOOL-VERSION exists, or the machine's cache
+# (hack/cache.sh) had it; (re)points bin/TOOL at it and keeps it in the cache.
 installed() {
   local tool=$1 version=$2
+  if [[ ! -x $BIN/$tool-$version ]] && cache_fetch "bin/$tool-$version" "$BIN/$tool-$version"; then
+    log "$tool $version from $KUBE_ECS_CACHE"
+  fi
   if [[ -x $BIN/$tool-$version ]]; then
+    cache_keep "bin/$tool-$version" "$BIN/$tool-$version"
     ln -sfn "$tool-$version" "$BIN/$tool"
     return 0
   fi

@@ -349,29 +349,34 @@ func (s *Scheduler) instances(ctx context.Context, pod *corev1.Pod, spec capacit
 		if node == nil {
 			continue
 		}
-		key := ci.Namespace + "/" + ci.Name
+		key, version := ci.Namespace+"/"+ci.Name, instanceVersion(ci)
 		gen := s.usage.generation(node.Name) // before the list: see usage
-		e, ok := s.usage.get(key, ci.ResourceVersion, node.ResourceVersion, gen, now)
+		e, ok := s.usage.get(key, version, node.ResourceVersion, gen, now)
+		var seen map[types.UID]bool
 		if !ok {
 			pods := &corev1.PodList{}
 			if err := s.List(ctx, pods, client.MatchingFields{index.PodNode: node.Name}, client.UnsafeDisableDeepCopy); err != nil {
 				return nil, fmt.Errorf("listing the pods of %s: %w", node.Name, err)
 			}
-			e = usageEntry{ciVersion: ci.ResourceVersion, nodeVersion: node.ResourceVersion, podGen: gen,
-				inst: instanceOf(ci, node, pods.Items), pods: make(map[types.UID]bool, len(pods.Items))}
-			for _, p := range pods.Items {
-				e.pods[p.UID] = true
-			}
+			e = usageEntry{ciVersion: version, nodeVersion: node.ResourceVersion, podGen: gen, inst: instanceOf(ci, node, pods.Items)}
 			s.usage.put(key, e, now)
+			if len(assumedOn[node.Name]) > 0 {
+				seen = make(map[types.UID]bool, len(pods.Items))
+				for _, p := range pods.Items {
+					seen[p.UID] = true
+				}
+			}
 		}
-		// Reserve copies what it changes: the entry stays as computed.
+		// An entry still valid has seen no binding land on the node since it was computed,
+		// and a pod it counted was never still assumed then: every assumption on the node is
+		// still to be reserved. Reserve copies what it changes: the entry stays as computed.
 		inst := e.inst
 		if uids := assumedOn[node.Name]; len(uids) > 0 {
 			for _, uid := range uids {
 				a, ok := s.assumed[uid]
 				switch {
 				case !ok:
-				case e.pods[uid]:
+				case seen[uid]:
 					delete(s.assumed, uid)
 				default:
 					inst = reserve(inst, a, clusterKey(ci.Namespace, ci.Spec.Cluster))
@@ -391,6 +396,18 @@ func reserve(inst placement.Instance, a assumption, cluster string) placement.In
 		r.RunningTasks, r.TaskGroups = inst.RunningTasks, inst.TaskGroups
 	}
 	return r
+}
+
+// instanceVersion is what instanceOf reads of a container instance that can change: its
+// spec (the generation), its agent's connection and version. Not its resourceVersion: the
+// instance's status follows its pods (remaining resources, task counts) and changes with
+// every burst, which the pod events already say.
+func instanceVersion(ci *ecsv1alpha1.ContainerInstance) string {
+	agent := ""
+	if ci.Status.VersionInfo != nil {
+		agent = ci.Status.VersionInfo.AgentVersion
+	}
+	return fmt.Sprintf("%d/%t/%s", ci.Generation, ci.Status.AgentConnected, agent)
 }
 
 // instanceOf is a container instance as the placement decision sees it. Every pod on the

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
 
 	"github.com/kube-ecs/kube-ecs/internal/placement"
@@ -31,7 +30,6 @@ type usageEntry struct {
 	ciVersion, nodeVersion string
 	podGen                 uint64
 	inst                   placement.Instance
-	pods                   map[types.UID]bool // the pods on the node when inst was computed
 	used                   time.Time
 }
 

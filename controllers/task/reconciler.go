@@ -87,7 +87,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 }
 
 // workers is how many tasks the controller reconciles at once.
-const workers = 16
+const workers = 8
 
 // Reconcile starts the task's pod once, derives the task's ECS state from it, stops the pod
 // when ECS would stop the task, and deletes the task when its retention has passed.

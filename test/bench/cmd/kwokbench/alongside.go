@@ -19,7 +19,8 @@ type alongside struct {
 	log    string
 	start  time.Time
 	exited chan struct{}
-	err    error // set before exited closes
+	err    error         // set before exited closes
+	took   time.Duration // set before exited closes
 }
 
 // startAlongside runs command with bash in dir, in its own process group, its output in log.
@@ -38,6 +39,7 @@ func startAlongside(command, dir, log string) (*alongside, error) {
 	a := &alongside{cmd: cmd, log: log, start: time.Now(), exited: make(chan struct{})}
 	go func() {
 		a.err = cmd.Wait()
+		a.took = time.Since(a.start)
 		f.Close()
 		close(a.exited)
 	}()

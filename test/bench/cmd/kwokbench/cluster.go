@@ -221,14 +221,17 @@ func (b *bench) deleteNamespace(ctx context.Context, ns string) error {
 		return fmt.Errorf("deleting the pods of %s: %w", ns, err)
 	}
 	err := poll(ctx, 3*time.Minute, func() (bool, error) {
-		left := 0
+		left, services := 0, 0
 		for _, l := range []client.ObjectList{&ecsv1alpha1.ServiceList{}, &ecsv1alpha1.TaskList{}, &appsv1.ReplicaSetList{}, &corev1.PodList{}} {
 			if err := b.c.List(ctx, l, client.InNamespace(ns)); err != nil {
 				return false, err
 			}
+			if _, ok := l.(*ecsv1alpha1.ServiceList); ok {
+				services = meta.LenList(l)
+			}
 			left += meta.LenList(l)
 		}
-		if left > 0 {
+		if services > 0 {
 			// A service's workloads and pods come back until the service is gone.
 			for _, o := range []client.Object{&appsv1.Deployment{}, &appsv1.ReplicaSet{}} {
 				_ = b.c.DeleteAllOf(ctx, o, client.InNamespace(ns), client.PropagationPolicy(metav1.DeletePropagationBackground))

@@ -134,7 +134,7 @@ func newResults(o options) *results {
 		&figure{ID: "memory-rss-per-1000", Name: "RSS growth per 1,000 tasks", Unit: "MiB", Better: "lower",
 			KubeECSName: "manager", BaselineName: "kube-controller-manager, per 1,000 pods", displayDigits: 1},
 		&figure{ID: "memory-heap", Name: fmt.Sprintf("Go heap with %d tasks and %d services", o.memoryTasks, o.services), Unit: "MiB", Better: "lower",
-			KubeECSName: "manager", BaselineName: "manager with no objects", displayDigits: 0},
+			KubeECSName: "manager", BaselineName: "kube-controller-manager, same pods", displayDigits: 0},
 	)
 	return r
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -63,6 +64,42 @@ func sumMetric(text []byte, name string, match, exclude []string) float64 {
 		}
 	}
 	return sum
+}
+
+// componentMetrics reads the Prometheus endpoint of a control plane component kwokctl runs
+// (kube-controller-manager): its secure port on loopback, from its command line, with a
+// self-signed certificate and /metrics open to anonymous reads
+// (--authorization-always-allow-paths).
+func componentMetrics(ctx context.Context, pid int) ([]byte, error) {
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return nil, err
+	}
+	port := ""
+	for _, arg := range bytes.Split(cmdline, []byte{0}) {
+		if v, ok := strings.CutPrefix(string(arg), "--secure-port="); ok {
+			port = v
+		}
+	}
+	if port == "" {
+		return nil, fmt.Errorf("process %d has no --secure-port", pid)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://127.0.0.1:"+port+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // loopback, the component's self-signed serving certificate
+	}}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("reading the metrics of process %d: %w", pid, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("reading the metrics of process %d: %s", pid, resp.Status)
+	}
+	return io.ReadAll(resp.Body)
 }
 
 func (b *bench) managerMetrics(ctx context.Context) ([]byte, error) {
@@ -193,7 +230,7 @@ type idleSample struct {
 	reconciles             float64 // the manager's reconciles in the slice
 	managerCPU, kcmCPU     float64 // percent of one core
 	managerRSS, kcmRSS     float64 // bytes at the slice's end
-	managerHeap            float64 // bytes at the slice's end
+	managerHeap, kcmHeap   float64 // bytes at the slice's end
 	reconcilesByController map[string]float64
 }
 
@@ -215,12 +252,6 @@ func (b *bench) scale(ctx context.Context, res *results, m, services int) error 
 	if err != nil {
 		return err
 	}
-	text, err := b.managerMetrics(ctx)
-	if err != nil {
-		return err
-	}
-	emptyHeap := sumMetric(text, "go_memstats_heap_alloc_bytes", nil, nil)
-
 	ns, err := b.ecsNamespace(ctx, "ecs-scale")
 	if err != nil {
 		return err
@@ -288,7 +319,7 @@ func (b *bench) scale(ctx context.Context, res *results, m, services int) error 
 		if err := side.wait(); err != nil {
 			return fmt.Errorf("the command alongside the idle window: %w", err)
 		}
-		b.printf("the command alongside the idle window finished in %s", time.Since(side.start).Round(time.Second))
+		b.printf("the command alongside the idle window took %s", side.took.Round(time.Second))
 	}
 	objects := float64(m + services)
 	tasks := float64(m + services) // a service's task is a pod the manager watches too
@@ -300,9 +331,9 @@ func (b *bench) scale(ctx context.Context, res *results, m, services int) error 
 			kubeECS:  (s.managerRSS - emptyMgr.rssBytes) / mib / tasks * perThousand,
 			baseline: (s.kcmRSS - emptyKCM.rssBytes) / mib / tasks * perThousand,
 		})
-		res.figure("memory-heap").add(sample{kubeECS: s.managerHeap / mib, baseline: emptyHeap / mib})
-		b.printf("idle slice: %.0f reconciles (%v), manager CPU %.2f%%, kube-controller-manager CPU %.2f%%, manager RSS %.0f MiB heap %.0f MiB, kube-controller-manager RSS %.0f MiB",
-			s.reconciles, s.reconcilesByController, s.managerCPU, s.kcmCPU, s.managerRSS/mib, s.managerHeap/mib, s.kcmRSS/mib)
+		res.figure("memory-heap").add(sample{kubeECS: s.managerHeap / mib, baseline: s.kcmHeap / mib})
+		b.printf("idle slice: %.0f reconciles (%v), manager CPU %.2f%%, kube-controller-manager CPU %.2f%%, manager RSS %.0f MiB heap %.0f MiB, kube-controller-manager RSS %.0f MiB heap %.0f MiB",
+			s.reconciles, s.reconcilesByController, s.managerCPU, s.kcmCPU, s.managerRSS/mib, s.managerHeap/mib, s.kcmRSS/mib, s.kcmHeap/mib)
 	}
 	return nil // the last figure: the cluster goes with everything in it
 }
@@ -310,10 +341,19 @@ func (b *bench) scale(ctx context.Context, res *results, m, services int) error 
 // idleWindow reads the manager and kube-controller-manager over -idle, in -idle-samples
 // slices.
 func (b *bench) idleWindow(ctx context.Context, mgr, kcm int) ([]idleSample, error) {
-	read := func() (map[string]float64, proc, proc, float64, error) {
+	type reading struct {
+		reconciles                map[string]float64
+		mgr, kcm                  proc
+		managerHeap, kcmHeapBytes float64
+	}
+	read := func() (reading, error) {
 		text, err := b.managerMetrics(ctx)
 		if err != nil {
-			return nil, proc{}, proc{}, 0, err
+			return reading{}, err
+		}
+		kcmText, err := componentMetrics(ctx, kcm)
+		if err != nil {
+			return reading{}, err
 		}
 		byController := map[string]float64{}
 		sc := bufio.NewScanner(bytes.NewReader(text))
@@ -329,16 +369,18 @@ func (b *bench) idleWindow(ctx context.Context, mgr, kcm int) ([]idleSample, err
 		}
 		pm, err := readProc(mgr)
 		if err != nil {
-			return nil, proc{}, proc{}, 0, err
+			return reading{}, err
 		}
 		pk, err := readProc(kcm)
 		if err != nil {
-			return nil, proc{}, proc{}, 0, err
+			return reading{}, err
 		}
-		return byController, pm, pk, sumMetric(text, "go_memstats_heap_alloc_bytes", nil, nil), nil
+		return reading{reconciles: byController, mgr: pm, kcm: pk,
+			managerHeap:  sumMetric(text, "go_memstats_heap_alloc_bytes", nil, nil),
+			kcmHeapBytes: sumMetric(kcmText, "go_memstats_heap_alloc_bytes", nil, nil)}, nil
 	}
 	slice := b.o.idle / time.Duration(b.o.idleSamples)
-	prevR, prevM, prevK, _, err := read()
+	prev, err := read()
 	if err != nil {
 		return nil, err
 	}
@@ -351,20 +393,21 @@ func (b *bench) idleWindow(ctx context.Context, mgr, kcm int) ([]idleSample, err
 		case <-time.After(slice):
 		}
 		secs := time.Since(t0).Seconds()
-		r, m, k, heap, err := read()
+		cur, err := read()
 		if err != nil {
 			return nil, err
 		}
-		s := idleSample{reconcilesByController: map[string]float64{}, managerRSS: m.rssBytes, kcmRSS: k.rssBytes, managerHeap: heap,
-			managerCPU: (m.cpuSeconds - prevM.cpuSeconds) / secs * 100, kcmCPU: (k.cpuSeconds - prevK.cpuSeconds) / secs * 100}
-		for name, v := range r {
-			if d := v - prevR[name]; d > 0 {
+		s := idleSample{reconcilesByController: map[string]float64{},
+			managerRSS: cur.mgr.rssBytes, kcmRSS: cur.kcm.rssBytes, managerHeap: cur.managerHeap, kcmHeap: cur.kcmHeapBytes,
+			managerCPU: (cur.mgr.cpuSeconds - prev.mgr.cpuSeconds) / secs * 100, kcmCPU: (cur.kcm.cpuSeconds - prev.kcm.cpuSeconds) / secs * 100}
+		for name, v := range cur.reconciles {
+			if d := v - prev.reconciles[name]; d > 0 {
 				s.reconcilesByController[name] = d
 				s.reconciles += d
 			}
 		}
 		out = append(out, s)
-		prevR, prevM, prevK = r, m, k
+		prev = cur
 	}
 	return out, nil
 }
