@@ -103,7 +103,7 @@ func (s *Scheduler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return fmt.Errorf("getting the pod informer: %w", err)
 	}
-	if _, err := pods.AddEventHandler(s.usage.handler()); err != nil {
+	if _, err := pods.AddEventHandler(s.podHandler()); err != nil {
 		return fmt.Errorf("counting pod events per node: %w", err)
 	}
 	return ctrl.NewControllerManagedBy(mgr).
@@ -350,37 +350,30 @@ func (s *Scheduler) instances(ctx context.Context, pod *corev1.Pod, spec capacit
 			continue
 		}
 		key, version := ci.Namespace+"/"+ci.Name, instanceVersion(ci)
-		gen := s.usage.generation(node.Name) // before the list: see usage
-		e, ok := s.usage.get(key, version, node.ResourceVersion, gen, now)
-		var seen map[types.UID]bool
+		e, ok := s.usage.get(key, version, node.Name, node.ResourceVersion, now)
 		if !ok {
 			pods := &corev1.PodList{}
 			if err := s.List(ctx, pods, client.MatchingFields{index.PodNode: node.Name}, client.UnsafeDisableDeepCopy); err != nil {
 				return nil, fmt.Errorf("listing the pods of %s: %w", node.Name, err)
 			}
-			e = usageEntry{ciVersion: version, nodeVersion: node.ResourceVersion, podGen: gen, inst: instanceOf(ci, node, pods.Items)}
-			s.usage.put(key, e, now)
-			if len(assumedOn[node.Name]) > 0 {
-				seen = make(map[types.UID]bool, len(pods.Items))
-				for _, p := range pods.Items {
-					seen[p.UID] = true
+			e = usageEntry{instanceVersion: version, nodeVersion: node.ResourceVersion, podGen: s.usage.podGen[node.Name],
+				inst: instanceOf(ci, node, pods.Items)}
+			for _, p := range pods.Items {
+				if _, assumed := s.assumed[p.UID]; assumed {
+					// Bound in the cache, its event not counted yet (see usage).
+					if e.counted == nil {
+						e.counted = map[types.UID]bool{}
+					}
+					e.counted[p.UID] = true
 				}
 			}
+			s.usage.put(key, e, now)
 		}
-		// An entry still valid has seen no binding land on the node since it was computed,
-		// and a pod it counted was never still assumed then: every assumption on the node is
-		// still to be reserved. Reserve copies what it changes: the entry stays as computed.
+		// Reserve copies what it changes: the entry stays as computed.
 		inst := e.inst
-		if uids := assumedOn[node.Name]; len(uids) > 0 {
-			for _, uid := range uids {
-				a, ok := s.assumed[uid]
-				switch {
-				case !ok:
-				case seen[uid]:
-					delete(s.assumed, uid)
-				default:
-					inst = reserve(inst, a, clusterKey(ci.Namespace, ci.Spec.Cluster))
-				}
+		for _, uid := range assumedOn[node.Name] {
+			if a, ok := s.assumed[uid]; ok && !e.counted[uid] {
+				inst = reserve(inst, a, clusterKey(ci.Namespace, ci.Spec.Cluster))
 			}
 		}
 		out = append(out, inst)

@@ -1,10 +1,10 @@
 package scheduler
 
 import (
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
 
 	"github.com/kube-ecs/kube-ecs/internal/placement"
@@ -15,22 +15,26 @@ import (
 // every node at each decision made a burst of n tasks cost n² pod visits (the largest part
 // of the manager's CPU while 5,000 tasks started on 100 nodes).
 //
-// A pod event counts on its node after the cache holds it (the informer updates its store
-// before it calls handlers), and a decision reads the count before it lists the pods: an
-// entry computed at count g reflects at least every event counted in g, and any later event
-// makes the count differ.
+// Its state is the scheduler's, under the scheduler's lock. The pod informer calls podEvent
+// after its cache holds the change; podEvent counts the event on the pod's nodes and drops
+// the assumption of a pod the cache now shows bound (or gone) in the same locked step. A
+// decision holds the lock throughout: the counts and assumptions it sees do not move, and an
+// entry computed at count g reflects at least every event counted in g. A pod the list shows
+// whose event is still to be counted is still assumed: the entry records it as counted, so
+// that it is not reserved twice.
 type usage struct {
-	mu      sync.Mutex
-	podGen  map[string]uint64 // node -> pod events seen on it
+	podGen  map[string]uint64 // node -> pod events counted on it
 	entries map[string]usageEntry
 	pruned  time.Time
 }
 
 type usageEntry struct {
-	ciVersion, nodeVersion string
-	podGen                 uint64
-	inst                   placement.Instance
-	used                   time.Time
+	instanceVersion, nodeVersion string
+	podGen                       uint64
+	inst                         placement.Instance
+	// counted are the assumed pods the list already showed on the node.
+	counted map[types.UID]bool
+	used    time.Time
 }
 
 // entryTTL is how long an entry no decision used is kept (its instance may be gone).
@@ -40,46 +44,18 @@ func newUsage() *usage {
 	return &usage{podGen: map[string]uint64{}, entries: map[string]usageEntry{}}
 }
 
-// handler counts pod events per node, on the manager's pod informer.
-func (u *usage) handler() toolscache.ResourceEventHandler {
-	return toolscache.ResourceEventHandlerFuncs{
-		AddFunc: func(o any) { u.touch(o) },
-		UpdateFunc: func(old, cur any) {
-			u.touch(old)
-			u.touch(cur)
-		},
-		DeleteFunc: func(o any) {
-			if t, ok := o.(toolscache.DeletedFinalStateUnknown); ok {
-				o = t.Obj
-			}
-			u.touch(o)
-		},
+// touch counts a pod event on node.
+func (u *usage) touch(node string) {
+	if node != "" {
+		u.podGen[node]++
 	}
 }
 
-func (u *usage) touch(o any) {
-	p, ok := o.(*corev1.Pod)
-	if !ok || p.Spec.NodeName == "" {
-		return
-	}
-	u.mu.Lock()
-	u.podGen[p.Spec.NodeName]++
-	u.mu.Unlock()
-}
-
-// generation is the count of pod events seen on node.
-func (u *usage) generation(node string) uint64 {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.podGen[node]
-}
-
-// get returns the entry of key if it is still what ciVersion, nodeVersion and gen say.
-func (u *usage) get(key, ciVersion, nodeVersion string, gen uint64, now time.Time) (usageEntry, bool) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
+// get returns the entry of key if it is still what instanceVersion, nodeVersion and the
+// node's count say.
+func (u *usage) get(key, instanceVersion, node, nodeVersion string, now time.Time) (usageEntry, bool) {
 	e, ok := u.entries[key]
-	if !ok || e.ciVersion != ciVersion || e.nodeVersion != nodeVersion || e.podGen != gen {
+	if !ok || e.instanceVersion != instanceVersion || e.nodeVersion != nodeVersion || e.podGen != u.podGen[node] {
 		return usageEntry{}, false
 	}
 	e.used = now
@@ -89,8 +65,6 @@ func (u *usage) get(key, ciVersion, nodeVersion string, gen uint64, now time.Tim
 
 // put stores an entry and drops, at most once a minute, those no decision used for entryTTL.
 func (u *usage) put(key string, e usageEntry, now time.Time) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
 	e.used = now
 	u.entries[key] = e
 	if now.Sub(u.pruned) < time.Minute {
@@ -101,5 +75,38 @@ func (u *usage) put(key string, e usageEntry, now time.Time) {
 		if now.Sub(old.used) > entryTTL {
 			delete(u.entries, k)
 		}
+	}
+}
+
+// podHandler is the scheduler's handler on the manager's pod informer.
+func (s *Scheduler) podHandler() toolscache.ResourceEventHandler {
+	pod := func(o any) *corev1.Pod {
+		if t, ok := o.(toolscache.DeletedFinalStateUnknown); ok {
+			o = t.Obj
+		}
+		p, _ := o.(*corev1.Pod)
+		return p
+	}
+	return toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    func(o any) { s.podEvent(nil, pod(o), false) },
+		UpdateFunc: func(old, cur any) { s.podEvent(pod(old), pod(cur), false) },
+		DeleteFunc: func(o any) { s.podEvent(nil, pod(o), true) },
+	}
+}
+
+// podEvent counts a pod event on the nodes it concerns and forgets the assumption of a pod
+// the cache now shows bound, or gone.
+func (s *Scheduler) podEvent(old, cur *corev1.Pod, deleted bool) {
+	if cur == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old != nil && old.Spec.NodeName != cur.Spec.NodeName {
+		s.usage.touch(old.Spec.NodeName)
+	}
+	s.usage.touch(cur.Spec.NodeName)
+	if deleted || cur.Spec.NodeName != "" {
+		delete(s.assumed, cur.UID)
 	}
 }

@@ -15,8 +15,9 @@
 //     RSS per 1,000 tasks, against kube-controller-manager's RSS with the same pods.
 //  6. Rollout: a service of -rollout-size tasks with 200%/100% to a new revision, against a
 //     Deployment with maxSurge 100% / maxUnavailable 0 to a changed template.
-//  7. App Runner data plane (measured on kind by hack/e2e.sh, merged from -apprunner): the
-//     activator's added latency p50/p99 at a fixed rate and cold start from zero.
+//  7. App Runner data plane (measured on kind by hack/e2e.sh, which make bench runs during the
+//     idle window with -alongside-idle; merged from -apprunner): the activator's added latency
+//     p50/p99 at a fixed rate and cold start from zero.
 //
 // Each figure is the median of -runs runs, with min and max. It prints a table and writes
 // results.json and results.svg under -out. make bench runs it in full, make bench-quick small.
