@@ -7,7 +7,15 @@
 #
 # KUBE_ECS_CACHE: the folder (default ${XDG_CACHE_HOME:-$HOME/.cache}/kube-ecs); set it
 # empty to build everything in the checkout only.
-KUBE_ECS_CACHE=${KUBE_ECS_CACHE-${XDG_CACHE_HOME:-$HOME/.cache}/kube-ecs}
+if [[ -z ${KUBE_ECS_CACHE+set} ]]; then
+  if [[ -n ${XDG_CACHE_HOME:-} ]]; then
+    KUBE_ECS_CACHE=$XDG_CACHE_HOME/kube-ecs
+  elif [[ -n ${HOME:-} ]]; then
+    KUBE_ECS_CACHE=$HOME/.cache/kube-ecs
+  else
+    KUBE_ECS_CACHE= # no home: the checkout's bin/ only
+  fi
+fi
 
 # cache_fetch NAME DEST: puts the cache's NAME at DEST; false when the cache has no NAME.
 cache_fetch() {
